@@ -1,0 +1,1 @@
+//! Runnable examples of `selinux-mcs`: `cargo run -p selinux-mcs-examples --example NAME`.

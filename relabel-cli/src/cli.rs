@@ -1,0 +1,62 @@
+//! The command-line definition: one clap derive tree, from which help,
+//! completions and the man page all come.
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+use crate::exit::EXIT_STATUS_HELP;
+
+/// SELinux contexts, MCS category pairs and volume labels for container hosts.
+#[derive(Parser, Debug)]
+#[command(name = "relabel", version, about, after_long_help = EXIT_STATUS_HELP)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Say what a context means, field by field, and print its canonical form.
+    Explain(cmd::explain::Args),
+    /// Decide whether a process context may read, write or create a file context under MCS.
+    Check(cmd::check::Args),
+    /// Allocate MCS category pairs from the registry.
+    Alloc(cmd::registry::AllocArgs),
+    /// Reserve a level for an owner in the registry.
+    Reserve(cmd::registry::ReserveArgs),
+    /// Release an owner's pair, or a level, in the registry.
+    Release(cmd::registry::ReleaseArgs),
+    /// List the registry's reservations.
+    List(cmd::registry::ListArgs),
+    /// Relabel files and trees (podman's :z shared and :Z private).
+    Apply(cmd::label::ApplyArgs),
+    /// Show file labels, as `ls -Z` does.
+    Show(cmd::label::ShowArgs),
+    /// Print the mount option that labels a fresh mount instead of relabeling it.
+    MountOption(cmd::label::MountOptionArgs),
+    /// Print the context file_contexts gives each path, as matchpathcon does.
+    Lookup(cmd::policy::LookupArgs),
+    /// Restore default labels from file_contexts, as restorecon does.
+    Restore(cmd::policy::RestoreArgs),
+}
+
+impl Command {
+    /// Runs the command.
+    pub fn run(self) -> crate::exit::CmdResult {
+        match self {
+            Command::Explain(a) => cmd::explain::run(a),
+            Command::Check(a) => cmd::check::run(a),
+            Command::Alloc(a) => cmd::registry::alloc(a),
+            Command::Reserve(a) => cmd::registry::reserve(a),
+            Command::Release(a) => cmd::registry::release(a),
+            Command::List(a) => cmd::registry::list(a),
+            Command::Apply(a) => cmd::label::apply(a),
+            Command::Show(a) => cmd::label::show(a),
+            Command::MountOption(a) => cmd::label::mount_option(a),
+            Command::Lookup(a) => cmd::policy::lookup(a),
+            Command::Restore(a) => cmd::policy::restore(a),
+        }
+    }
+}

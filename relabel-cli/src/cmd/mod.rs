@@ -1,0 +1,7 @@
+//! One module per group of commands.
+
+pub mod check;
+pub mod explain;
+pub mod label;
+pub mod policy;
+pub mod registry;

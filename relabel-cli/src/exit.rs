@@ -1,0 +1,68 @@
+//! Exit statuses, in one place, and the error type commands return.
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// The exit statuses of `relabel`; `relabel --help` documents them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything asked for was done (for `check`: the evaluation ran).
+    Success = 0,
+    /// The operation ran but failed for some paths (see the report).
+    Failed = 1,
+    /// Bad usage or bad input (a context, level, path or number that does not parse).
+    Usage = 2,
+    /// The MCS pool has no free pair left.
+    Exhausted = 3,
+}
+
+/// The text `relabel --help` shows about exit statuses.
+pub const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0  success (for `check`: the evaluation ran, whatever it decided)
+  1  the operation failed for some paths (the report lists them)
+  2  bad usage or input: a context, level, path or number that does not parse
+  3  the MCS pool is exhausted: no free category pair is left";
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// An error a command reports on stderr, with the status to exit with.
+#[derive(Debug)]
+pub struct CliError {
+    /// The exit status.
+    pub exit: Exit,
+    /// The message, printed after `relabel: `.
+    pub message: String,
+}
+
+impl CliError {
+    /// Bad usage or input (status 2).
+    pub fn usage(message: impl fmt::Display) -> CliError {
+        CliError {
+            exit: Exit::Usage,
+            message: message.to_string(),
+        }
+    }
+
+    /// The operation failed (status 1).
+    #[allow(dead_code)] // used by the commands that report per-path failures
+    pub fn failed(message: impl fmt::Display) -> CliError {
+        CliError {
+            exit: Exit::Failed,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What a command returns.
+pub type CmdResult = Result<Exit, CliError>;

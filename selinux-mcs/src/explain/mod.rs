@@ -1,0 +1,1 @@
+//! Explanations of contexts and MCS access decisions.

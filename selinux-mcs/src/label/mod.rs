@@ -1,0 +1,1 @@
+//! Labels on files: the `security.selinux` xattr, the relabel walker, protected paths.

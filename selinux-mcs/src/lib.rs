@@ -1,0 +1,76 @@
+//! SELinux security contexts, MLS/MCS levels and MCS category pairs for
+//! container hosts.
+//!
+//! The three things people come for:
+//!
+//! **Parse and explain a context.** The parser is strict (it accepts what the
+//! kernel accepts, nothing more) and every value prints in the kernel's
+//! canonical form:
+//!
+//! ```
+//! use selinux_mcs::SecurityContext;
+//!
+//! let ctx: SecurityContext = "system_u:system_r:svirt_lxc_net_t:s0:c641,c186".parse()?;
+//! assert_eq!(ctx.to_string(), "system_u:system_r:svirt_lxc_net_t:s0:c186,c641");
+//! assert_eq!(ctx.type_(), "svirt_lxc_net_t");
+//! let level = ctx.level().expect("an MCS context has a level");
+//! assert_eq!(level.categories().len(), 2); // a private MCS pair
+//!
+//! let err = "system_u:object_r:container_file_t:s0:c5.c1"
+//!     .parse::<SecurityContext>()
+//!     .unwrap_err();
+//! assert_eq!(
+//!     err.to_string(),
+//!     "category range c5.c1 at byte 38: the first category must be lower than the second"
+//! );
+//! # Ok::<(), selinux_mcs::ParseError>(())
+//! ```
+//!
+//! **Compare levels.** `PartialOrd` on [`mls::Level`] is dominance:
+//!
+//! ```
+//! use selinux_mcs::mls::Level;
+//! let process: Level = "s0:c1,c2".parse()?;
+//! assert!(process >= "s0:c1".parse()?);
+//! assert_eq!(process.partial_cmp(&"s0:c1,c3".parse()?), None);
+//! # Ok::<(), selinux_mcs::ParseError>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod context;
+pub mod explain;
+pub mod label;
+pub mod mcs;
+pub mod mls;
+pub mod policy;
+
+pub use context::{ParseError, ParseErrorKind, SecurityContext};
+
+/// Implements serde for a type as its canonical string (`Display`/`FromStr`).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! serde_via_string {
+    ($ty:ty, $expecting:literal) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$ty, E> {
+                        v.parse().map_err(E::custom)
+                    }
+                }
+                d.deserialize_str(V)
+            }
+        }
+    };
+}

@@ -1,0 +1,1 @@
+//! MCS category pairs: `PairSpace`, the in-memory `Allocator` and the persistent `Registry`.

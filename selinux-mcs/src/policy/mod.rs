@@ -1,0 +1,1 @@
+//! Policy files: `/etc/selinux/config`, container contexts, file_contexts, setrans.conf.

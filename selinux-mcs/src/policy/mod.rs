@@ -1,1 +1,41 @@
-//! Policy files: `/etc/selinux/config`, container contexts, file_contexts, setrans.conf.
+//! Policy files: `/etc/selinux/config`, container contexts, file_contexts,
+//! setrans.conf.
+//!
+//! Every parser has `from_str` (for tests and embedded data) and `from_path`;
+//! every error names the file and the line.
+//!
+//! ```
+//! use selinux_mcs::policy::{Config, ContainerContexts, Mode};
+//! let config = Config::from_str("SELINUX=enforcing\nSELINUXTYPE=targeted\n")?;
+//! assert_eq!(config.mode(), Some(Mode::Enforcing));
+//! assert_eq!(config.policy_type(), "targeted");
+//!
+//! let contexts = ContainerContexts::from_str(
+//!     "process = \"system_u:system_r:container_t:s0\"\nfile = \"system_u:object_r:container_file_t:s0\"\n",
+//! )?;
+//! assert_eq!(contexts.process().unwrap().type_(), "container_t");
+//! # Ok::<(), selinux_mcs::policy::PolicyError>(())
+//! ```
+
+mod config;
+mod contexts;
+mod error;
+mod root;
+
+pub use config::{Config, Mode};
+pub use contexts::ContainerContexts;
+pub use error::PolicyError;
+pub use root::Root;
+
+use std::path::Path;
+
+/// Reads a policy file, naming the path in the error.
+pub(crate) fn read_file(path: &Path) -> Result<String, PolicyError> {
+    std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The name used for text that did not come from a file.
+pub(crate) const STRING_SOURCE: &str = "<string>";

@@ -1,0 +1,80 @@
+//! Errors reading policy files.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::ParseError;
+
+/// Why a policy file could not be read or parsed. Every variant names the
+/// file (or `<string>` for text given directly) and, for content errors, the
+/// line (1-based).
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A required file is missing.
+    #[error("no {what} found (looked for {})", tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    Missing {
+        /// What was looked for.
+        what: &'static str,
+        /// Every path tried, in order.
+        tried: Vec<PathBuf>,
+    },
+    /// A line does not have the expected form.
+    #[error("{}:{line}: {message}: {text:?}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The line number, from 1.
+        line: usize,
+        /// The offending line.
+        text: String,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+    /// A line holds a context that does not parse.
+    #[error("{}:{line}: bad context {text:?}: {source}", path.display())]
+    Context {
+        /// The file.
+        path: PathBuf,
+        /// The line number, from 1.
+        line: usize,
+        /// The offending context text.
+        text: String,
+        /// Why it does not parse.
+        #[source]
+        source: ParseError,
+    },
+    /// A line uses a feature this crate does not support.
+    #[error("{}:{line}: unsupported: {message}: {text:?}", path.display())]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// The line number, from 1.
+        line: usize,
+        /// The offending line.
+        text: String,
+        /// What is not supported.
+        message: String,
+    },
+}
+
+impl PolicyError {
+    /// The 1-based line the error points at, for content errors.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            PolicyError::Syntax { line, .. }
+            | PolicyError::Context { line, .. }
+            | PolicyError::Unsupported { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+}

@@ -39,12 +39,14 @@
 
 pub mod context;
 pub mod explain;
+mod file_kind;
 pub mod label;
 pub mod mcs;
 pub mod mls;
 pub mod policy;
 
 pub use context::{ParseError, ParseErrorKind, SecurityContext};
+pub use file_kind::FileKind;
 
 /// Implements serde for a type as its canonical string (`Display`/`FromStr`).
 #[macro_export]

@@ -184,7 +184,9 @@ impl<'a> Cx<'a> {
     /// check (go-selinux's `CalculateGlbLub` accepts such pairs).
     fn level_pair(&self, input: &'a str) -> Res<'a, (Level, Level)> {
         let (rest, low_text) = take_till(|c| c == '-').parse(input)?;
-        let high_text = opt(preceded(char('-'), |i: &'a str| Ok(("", i)))).parse(rest)?.1;
+        let high_text = opt(preceded(char('-'), |i: &'a str| Ok(("", i))))
+            .parse(rest)?
+            .1;
         if low_text.is_empty() {
             return fail(ParseError::EmptyLevel {
                 offset: self.off(low_text),

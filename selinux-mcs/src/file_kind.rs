@@ -1,0 +1,110 @@
+//! The kinds of file that labels and file_contexts rules distinguish.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The kind of a file, as file_contexts rules (`--`, `-d`, `-l`, ...) and
+/// `matchpathcon` name them.
+///
+/// ```
+/// use selinux_mcs::FileKind;
+/// assert_eq!("-d".parse::<FileKind>(), Ok(FileKind::Dir));
+/// assert_eq!("symlink".parse::<FileKind>(), Ok(FileKind::Symlink));
+/// assert_eq!(FileKind::File.rule_flag(), "--");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileKind {
+    /// A regular file (`--`).
+    File,
+    /// A directory (`-d`).
+    Dir,
+    /// A symbolic link (`-l`).
+    Symlink,
+    /// A character device (`-c`).
+    Char,
+    /// A block device (`-b`).
+    Block,
+    /// A named pipe (`-p`).
+    Fifo,
+    /// A socket (`-s`).
+    Socket,
+}
+
+impl FileKind {
+    /// Every kind, in rule-flag order.
+    pub const ALL: [FileKind; 7] = [
+        FileKind::File,
+        FileKind::Dir,
+        FileKind::Symlink,
+        FileKind::Char,
+        FileKind::Block,
+        FileKind::Fifo,
+        FileKind::Socket,
+    ];
+
+    /// The file_contexts flag: `--`, `-d`, `-l`, `-c`, `-b`, `-p`, `-s`.
+    pub const fn rule_flag(self) -> &'static str {
+        match self {
+            FileKind::File => "--",
+            FileKind::Dir => "-d",
+            FileKind::Symlink => "-l",
+            FileKind::Char => "-c",
+            FileKind::Block => "-b",
+            FileKind::Fifo => "-p",
+            FileKind::Socket => "-s",
+        }
+    }
+
+    /// The word the CLI uses: `file`, `dir`, `symlink`, `chr`, `blk`, `fifo`, `sock`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            FileKind::File => "file",
+            FileKind::Dir => "dir",
+            FileKind::Symlink => "symlink",
+            FileKind::Char => "chr",
+            FileKind::Block => "blk",
+            FileKind::Fifo => "fifo",
+            FileKind::Socket => "sock",
+        }
+    }
+
+    /// The kind of a `std::fs::FileType` (from `symlink_metadata`, so a
+    /// symlink is a symlink).
+    pub fn from_std(ft: std::fs::FileType) -> FileKind {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_dir() {
+            FileKind::Dir
+        } else if ft.is_symlink() {
+            FileKind::Symlink
+        } else if ft.is_char_device() {
+            FileKind::Char
+        } else if ft.is_block_device() {
+            FileKind::Block
+        } else if ft.is_fifo() {
+            FileKind::Fifo
+        } else if ft.is_socket() {
+            FileKind::Socket
+        } else {
+            FileKind::File
+        }
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for FileKind {
+    type Err = String;
+    /// Accepts the rule flags and the CLI words.
+    fn from_str(s: &str) -> Result<FileKind, String> {
+        FileKind::ALL
+            .into_iter()
+            .find(|k| k.rule_flag() == s || k.name() == s)
+            .ok_or_else(|| {
+                format!("unknown file type {s:?}: expected one of file, dir, symlink, chr, blk, fifo, sock (or --, -d, -l, -c, -b, -p, -s)")
+            })
+    }
+}

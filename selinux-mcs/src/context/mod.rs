@@ -30,13 +30,30 @@ use crate::mls::{Level, Limits, MlsRange};
 /// assert_eq!(file.to_string(), "system_u:object_r:container_file_t:s0:c186,c641");
 /// # Ok::<(), selinux_mcs::ParseError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct SecurityContext {
-    /// `user:role:type`, kept in one allocation.
-    names: Box<str>,
+    /// The whole canonical text, in one allocation. Canonical text is unique
+    /// per value, so equality and hashing compare it instead of the sets.
+    text: String,
+    /// Where `user:role:type` ends in `text`.
+    names_end: u32,
     role_at: u32,
     type_at: u32,
     range: Option<MlsRange>,
+}
+
+impl PartialEq for SecurityContext {
+    fn eq(&self, other: &SecurityContext) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for SecurityContext {}
+
+impl std::hash::Hash for SecurityContext {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
 }
 
 impl SecurityContext {
@@ -47,41 +64,90 @@ impl SecurityContext {
         type_: &str,
         range: Option<MlsRange>,
     ) -> Result<SecurityContext, ParseError> {
-        let names = format!("{user}:{role}:{type_}");
-        // Parsing the names back checks each one and rejects a ':' inside a
-        // name, which would otherwise shift the fields.
-        let parsed = parse::context(&names, &Limits::default())?;
-        if parsed.user() != user || parsed.role() != role || parsed.range.is_some() {
-            let (field, offset, text) = if parsed.user() != user {
-                (Field::User, 0, user)
-            } else if parsed.role() != role {
-                (Field::Role, user.len() + 1, role)
-            } else {
-                (Field::Type, user.len() + role.len() + 2, type_)
-            };
-            let at = text.find(':').unwrap_or(0);
-            return Err(ParseError::InvalidName {
-                field,
-                offset: offset + at,
-                text: text.to_owned(),
-                found: ':',
-            });
+        // A ':' inside a name would shift the fields when parsed back.
+        let mut offset = 0;
+        for (field, name) in [
+            (Field::User, user),
+            (Field::Role, role),
+            (Field::Type, type_),
+        ] {
+            if let Some(at) = name.find(':') {
+                return Err(ParseError::InvalidName {
+                    field,
+                    offset: offset + at,
+                    text: name.to_owned(),
+                    found: ':',
+                });
+            }
+            offset += name.len() + 1;
         }
-        Ok(SecurityContext { range, ..parsed })
+        let parsed = parse::context(&format!("{user}:{role}:{type_}"), &Limits::default())?;
+        Ok(SecurityContext::from_parsed(
+            parsed.names(),
+            (parsed.names_end, parsed.role_at, parsed.type_at),
+            range,
+        ))
     }
 
-    pub(crate) fn from_parts(
-        names: &str,
-        role_at: u32,
-        type_at: u32,
+    /// A context whose input text is already canonical: kept as it is.
+    #[inline]
+    pub(crate) fn from_canonical(
+        text: &str,
+        (names_end, role_at, type_at): (u32, u32, u32),
         range: Option<MlsRange>,
     ) -> SecurityContext {
         SecurityContext {
-            names: names.into(),
+            text: text.into(),
+            names_end,
             role_at,
             type_at,
             range,
         }
+    }
+
+    /// A context from its `user:role:type` text and range: the canonical
+    /// text is printed.
+    pub(crate) fn from_parsed(
+        names: &str,
+        (names_end, role_at, type_at): (u32, u32, u32),
+        range: Option<MlsRange>,
+    ) -> SecurityContext {
+        let capacity = names.len() + 1 + range.map_or(0, |r| r.text_len());
+        SecurityContext::from_parsed_with_capacity(
+            names,
+            (names_end, role_at, type_at),
+            range,
+            capacity,
+        )
+    }
+
+    /// As `from_parsed`; the parser passes its input's length, which the
+    /// canonical text never exceeds (it only drops duplicates, merges runs
+    /// and reorders), sparing a pass over the categories to size the buffer.
+    pub(crate) fn from_parsed_with_capacity(
+        names: &str,
+        (names_end, role_at, type_at): (u32, u32, u32),
+        range: Option<MlsRange>,
+        capacity: usize,
+    ) -> SecurityContext {
+        let mut text = String::with_capacity(capacity);
+        text.push_str(names);
+        if let Some(range) = &range {
+            text.push(':');
+            // Writing to a String cannot fail.
+            let _ = range.write_to(&mut text);
+        }
+        SecurityContext {
+            text,
+            names_end,
+            role_at,
+            type_at,
+            range,
+        }
+    }
+
+    fn names(&self) -> &str {
+        &self.text[..self.names_end as usize]
     }
 
     /// Parses a context, checking its levels against `limits`.
@@ -103,18 +169,18 @@ impl SecurityContext {
 
     /// The SELinux user (`system_u`).
     pub fn user(&self) -> &str {
-        &self.names[..self.role_at as usize - 1]
+        &self.text[..self.role_at as usize - 1]
     }
 
     /// The role (`system_r`, `object_r`).
     pub fn role(&self) -> &str {
-        &self.names[self.role_at as usize..self.type_at as usize - 1]
+        &self.text[self.role_at as usize..self.type_at as usize - 1]
     }
 
     /// The type (`container_t`).
     #[doc(alias = "type")]
     pub fn type_(&self) -> &str {
-        &self.names[self.type_at as usize..]
+        &self.text[self.type_at as usize..self.names_end as usize]
     }
 
     /// The MLS range, if the context has one.
@@ -156,44 +222,52 @@ impl SecurityContext {
     /// A copy with another range.
     #[must_use]
     pub fn with_range(&self, range: MlsRange) -> SecurityContext {
-        SecurityContext {
-            range: Some(range),
-            ..self.clone()
-        }
+        SecurityContext::from_parsed(
+            self.names(),
+            (self.names_end, self.role_at, self.type_at),
+            Some(range),
+        )
     }
 
     /// A copy with no MLS field.
     #[must_use]
     pub fn without_range(&self) -> SecurityContext {
-        SecurityContext {
-            range: None,
-            ..self.clone()
-        }
+        SecurityContext::from_canonical(
+            self.names(),
+            (self.names_end, self.role_at, self.type_at),
+            None,
+        )
+    }
+
+    /// The canonical text (what `Display` prints), without allocating.
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 
     /// The value libselinux writes to `security.selinux`: the canonical text
     /// and one NUL.
     pub fn to_xattr_value(&self) -> Vec<u8> {
-        let mut s = String::with_capacity(self.names.len() + 24);
-        let _ = self.write_to(&mut s);
-        s.push('\0');
-        s.into_bytes()
+        let mut v = Vec::with_capacity(self.text.len() + 1);
+        v.extend_from_slice(self.text.as_bytes());
+        v.push(0);
+        v
     }
 
     /// Writes the canonical text to `out` (what `Display` prints).
     pub fn write_to(&self, out: &mut impl fmt::Write) -> fmt::Result {
-        out.write_str(&self.names)?;
-        if let Some(range) = &self.range {
-            out.write_char(':')?;
-            range.write_to(out)?;
-        }
-        Ok(())
+        out.write_str(&self.text)
     }
 }
 
 impl fmt::Display for SecurityContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_to(f)
+        f.write_str(&self.text)
+    }
+}
+
+impl AsRef<str> for SecurityContext {
+    fn as_ref(&self) -> &str {
+        &self.text
     }
 }
 
@@ -205,6 +279,7 @@ impl fmt::Debug for SecurityContext {
 
 impl FromStr for SecurityContext {
     type Err = ParseError;
+    #[inline]
     fn from_str(s: &str) -> Result<SecurityContext, ParseError> {
         parse::context(s, &Limits::default())
     }

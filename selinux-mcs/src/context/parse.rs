@@ -1,14 +1,18 @@
 //! The nom parser for contexts, ranges, levels and category lists.
 //!
-//! Structure comes from nom combinators; every semantic check (limits,
+//! Structure comes from nom combinators (`opt`, `preceded`, `char`, the
+//! `IResult`/`Parser` protocol); the two loops every parse runs -- splitting
+//! the names and reading category lists -- are hand-written nom parsers over
+//! bytes, because they decide whether a parse takes 50 or 200 nanoseconds.
+//! Every semantic check (limits,
 //! leading zeros, range order, dominance) fails with `nom::Err::Failure`
 //! carrying a finished [`ParseError`], so no backtracking can replace a
 //! precise message with a vague one.
 
-use nom::bytes::complete::take_till;
-use nom::character::complete::{char, digit1};
+use std::cell::Cell;
+
+use nom::character::complete::char;
 use nom::combinator::opt;
-use nom::multi::fold_many0;
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
@@ -38,10 +42,23 @@ type Res<'a, O> = IResult<&'a str, O, E>;
 const AFTER_SENSITIVITY: &str = "':' and a category list, or the end of the level";
 const AFTER_CATEGORY: &str = "',' and another category, or the end of the level";
 
-/// Parsing state: the whole input (for offsets) and the limits.
+/// Parsing state: the whole input (for offsets), the limits, and whether the
+/// MLS text seen so far is already in canonical form (then the input itself
+/// can be kept as the canonical text, with no printing).
 struct Cx<'a> {
     base: &'a str,
     limits: &'a Limits,
+    canonical: Cell<bool>,
+}
+
+impl<'a> Cx<'a> {
+    fn new(base: &'a str, limits: &'a Limits) -> Cx<'a> {
+        Cx {
+            base,
+            limits,
+            canonical: Cell::new(true),
+        }
+    }
 }
 
 fn fail<O>(e: ParseError) -> Result<O, nom::Err<E>> {
@@ -59,10 +76,64 @@ fn token(s: &str) -> &str {
     }
 }
 
-fn continues_word(rest: &str) -> bool {
-    rest.bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
+/// Finds the first three `:` of a context and tells whether the bytes up to
+/// the third are all printable ASCII other than space (0x21 to 0x7e), eight
+/// bytes at a time.
+///
+/// Every parse starts here, and a byte loop (or `memchr`, whose setup costs
+/// more than these short strings) took more time than the rest of the parse.
+/// The validity flag may also cover a few bytes after the third `:`; a false
+/// flag only sends the names through the exact check in `Cx::name`.
+#[inline]
+fn scan_names(b: &[u8]) -> ([usize; 3], usize, bool) {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    const LOW7: u64 = !HIGH;
+    let mut colons = [b.len(); 3];
+    let mut found = 0;
+    let mut bad = 0u64;
+    let mut i = 0;
+    while found < 3 && i + 8 <= b.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[i..i + 8]);
+        let w = u64::from_le_bytes(word);
+        // High bit set in each byte below 0x21, and in each byte above 0x7e.
+        bad |= (w.wrapping_sub(ONES * 0x21) & !w) | (w.wrapping_add(ONES) | w);
+        // Exact per-byte test for ':' (no false positives across bytes).
+        let x = w ^ (ONES * u64::from(b':'));
+        let mut colon_bits = !(((x & LOW7).wrapping_add(LOW7)) | x) & HIGH;
+        while colon_bits != 0 && found < 3 {
+            colons[found] = i + (colon_bits.trailing_zeros() / 8) as usize;
+            found += 1;
+            colon_bits &= colon_bits - 1;
+        }
+        i += 8;
+    }
+    let mut plain = bad & HIGH == 0;
+    while found < 3 && i < b.len() {
+        let c = b[i];
+        if c == b':' {
+            colons[found] = i;
+            found += 1;
+        } else {
+            plain &= plain_name_byte(c);
+        }
+        i += 1;
+    }
+    (colons, found, plain)
+}
+
+#[inline]
+fn continues_word(rest: &[u8]) -> bool {
+    rest.first()
+        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
+}
+
+/// A byte that may appear in a name without a closer look: printable ASCII
+/// other than ':' (which ends the name) and space.
+#[inline]
+fn plain_name_byte(b: u8) -> bool {
+    b > b' ' && b < 0x7f
 }
 
 impl<'a> Cx<'a> {
@@ -72,40 +143,48 @@ impl<'a> Cx<'a> {
 
     /// `prefix` then a decimal number with no leading zero. Returns the value
     /// (saturated, so huge numbers still compare above any limit).
-    fn number(&self, input: &'a str, prefix: char) -> Res<'a, u32> {
-        let (rest, digits) = match preceded(char::<&'a str, E>(prefix), digit1).parse(input) {
-            Ok(ok) if !continues_word(ok.0) => ok,
-            _ => {
-                let text = token(input).to_owned();
-                let offset = self.off(input);
-                return fail(if prefix == 's' {
-                    ParseError::InvalidSensitivity { offset, text }
-                } else {
-                    ParseError::InvalidCategory { offset, text }
-                });
+    ///
+    /// Hand-written rather than `preceded(char, digit1)`: this is the
+    /// innermost loop of every category list, and working on bytes keeps a
+    /// whole context parse within a few dozen nanoseconds.
+    #[inline]
+    fn number(&self, input: &'a str, prefix: u8) -> Res<'a, u32> {
+        let b = input.as_bytes();
+        let mut i = 1;
+        let mut value: u32 = 0;
+        if b.first() == Some(&prefix) {
+            while let Some(&d) = b.get(i) {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                value = value.saturating_mul(10).saturating_add(u32::from(d - b'0'));
+                i += 1;
             }
-        };
-        if digits.len() > 1 && digits.starts_with('0') {
+        }
+        if i == 1 || b.first() != Some(&prefix) || continues_word(&b[i..]) {
+            let text = token(input).to_owned();
+            let offset = self.off(input);
+            return fail(if prefix == b's' {
+                ParseError::InvalidSensitivity { offset, text }
+            } else {
+                ParseError::InvalidCategory { offset, text }
+            });
+        }
+        if i > 2 && b[1] == b'0' {
+            let digits = &input[1..i];
             let trimmed = digits.trim_start_matches('0');
             let trimmed = if trimmed.is_empty() { "0" } else { trimmed };
             return fail(ParseError::LeadingZero {
                 offset: self.off(input),
-                text: input[..1 + digits.len()].to_owned(),
-                expected: format!("{prefix}{trimmed}"),
+                text: input[..i].to_owned(),
+                expected: format!("{}{trimmed}", char::from(prefix)),
             });
         }
-        let value = if digits.len() > 9 {
-            u32::MAX
-        } else {
-            digits
-                .bytes()
-                .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
-        };
-        Ok((rest, value))
+        Ok((&input[i..], value))
     }
 
     fn sensitivity(&self, input: &'a str) -> Res<'a, Sensitivity> {
-        let (rest, n) = self.number(input, 's')?;
+        let (rest, n) = self.number(input, b's')?;
         let max = self.limits.max_sensitivity().number();
         if n > u32::from(max) {
             return fail(ParseError::SensitivityAboveLimit {
@@ -117,8 +196,9 @@ impl<'a> Cx<'a> {
         Ok((rest, Sensitivity::new(n as u16)))
     }
 
+    #[inline]
     fn category(&self, input: &'a str) -> Res<'a, Category> {
-        let (rest, n) = self.number(input, 'c')?;
+        let (rest, n) = self.number(input, b'c')?;
         let max = self.limits.max_category().number();
         match Category::new(n.min(u32::from(u16::MAX)) as u16) {
             Some(c) if n <= u32::from(max) => Ok((rest, c)),
@@ -130,42 +210,150 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// `cN` or `cA.cB` with A < B, as an inclusive pair.
-    fn item(&self, input: &'a str) -> Res<'a, (Category, Category)> {
-        if input.is_empty() || input.starts_with([',', ':', '-']) {
-            return fail(ParseError::EmptyCategory {
-                offset: self.off(input),
-            });
+    /// `c` and a category number at byte `i` of `input`; returns the
+    /// category and the index after it.
+    #[inline(always)]
+    fn category_at(&self, input: &'a str, i: usize) -> Result<(Category, usize), nom::Err<E>> {
+        let b = input.as_bytes();
+        let mut j = i + 1;
+        let mut value: u32 = 0;
+        if b.get(i) == Some(&b'c') {
+            while let Some(&d) = b.get(j) {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                value = value.saturating_mul(10).saturating_add(u32::from(d - b'0'));
+                j += 1;
+            }
         }
-        let (rest, low) = self.category(input)?;
-        let (rest, high) = opt(preceded(char('.'), |i| self.category(i))).parse(rest)?;
-        match high {
-            None => Ok((rest, (low, low))),
-            Some(high) if low < high => Ok((rest, (low, high))),
-            Some(_) => fail(ParseError::CategoryRangeOrder {
-                offset: self.off(input),
-                text: input[..input.len() - rest.len()].to_owned(),
-            }),
+        if j == i + 1 || continues_word(&b[j..]) {
+            return Err(self.bad_number(&input[i..], b'c'));
+        }
+        if j > i + 2 && b[i + 1] == b'0' {
+            return Err(self.bad_number(&input[i..], b'c'));
+        }
+        match Category::new(value.min(u32::from(u16::MAX)) as u16) {
+            Some(c) if c <= self.limits.max_category() => Ok((c, j)),
+            _ => Err(self.bad_number(&input[i..], b'c')),
         }
     }
 
-    /// Items joined by `,`; duplicates, overlaps and any order fold into one set.
-    fn category_list(&self, input: &'a str) -> Res<'a, CategorySet> {
-        let (rest, (lo, hi)) = self.item(input)?;
-        fold_many0(
-            preceded(char(','), |i| self.item(i)),
-            move || CategorySet::range(lo, hi),
-            |mut set, (lo, hi)| {
-                set.insert_range(lo, hi);
-                set
+    /// The error for a sensitivity or category that `number` rejects; kept
+    /// out of line so the hot loop stays small.
+    #[cold]
+    #[inline(never)]
+    fn bad_number(&self, input: &'a str, prefix: u8) -> nom::Err<E> {
+        let err = if prefix == b'c' {
+            self.category(input).err()
+        } else {
+            self.sensitivity(input).err()
+        };
+        err.unwrap_or(nom::Err::Failure(E::Fail(Box::new(
+            ParseError::InvalidCategory {
+                offset: self.off(input),
+                text: token(input).to_owned(),
             },
-        )
-        .parse(rest)
+        ))))
     }
 
-    fn level(&self, input: &'a str) -> Res<'a, Level> {
-        let (rest, sens) = self.sensitivity(input)?;
-        let (rest, cats) = opt(preceded(char(':'), |i| self.category_list(i))).parse(rest)?;
+    #[cold]
+    #[inline(never)]
+    fn empty_category(&self, rest: &'a str) -> nom::Err<E> {
+        nom::Err::Failure(E::Fail(Box::new(ParseError::EmptyCategory {
+            offset: self.off(rest),
+        })))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn range_order(&self, item: &'a str) -> nom::Err<E> {
+        nom::Err::Failure(E::Fail(Box::new(ParseError::CategoryRangeOrder {
+            offset: self.off(item),
+            text: item.to_owned(),
+        })))
+    }
+
+    /// Items (`cN` or `cA.cB`, A < B) joined by `,`, folded into `set`;
+    /// duplicates, overlaps and any order are accepted.
+    ///
+    /// This is the innermost loop of every parse, so it walks bytes by index
+    /// and fills the 128-byte set in place instead of threading items through
+    /// combinators; errors are
+    /// built out of line. It also checks whether the list is written exactly
+    /// as the kernel prints it: ascending maximal runs, a run of one as `cN`,
+    /// of two as `cA,cB`, of three or more as `cA.cB`.
+    fn category_list_into(&self, input: &'a str, set: &mut CategorySet) -> Res<'a, ()> {
+        let b = input.as_bytes();
+        let mut i = 0;
+        // End of the current run, and whether that run is a lone `cN` that
+        // a following `cN+1` may turn into a canonical run of two.
+        let mut prev_end: Option<u16> = None;
+        let mut pair_open = false;
+        let mut canonical = true;
+        loop {
+            let start = i;
+            if matches!(b.get(i), None | Some(b',' | b':' | b'-')) {
+                return Err(self.empty_category(&input[i..]));
+            }
+            let (lo, j) = self.category_at(input, i)?;
+            i = j;
+            let hi = if b.get(i) == Some(&b'.') {
+                let (hi, j) = self.category_at(input, i + 1)?;
+                i = j;
+                if hi <= lo {
+                    return Err(self.range_order(&input[start..i]));
+                }
+                hi
+            } else {
+                lo
+            };
+            let (l, h) = (lo.number(), hi.number());
+            let gap = prev_end.is_none_or(|p| l > p + 1);
+            if lo == hi {
+                set.insert(lo);
+                if gap {
+                    pair_open = true;
+                } else if pair_open && prev_end == Some(l.wrapping_sub(1)) {
+                    pair_open = false;
+                } else {
+                    canonical = false;
+                }
+            } else {
+                set.insert_range(lo, hi);
+                canonical &= gap && h - l >= 2;
+                pair_open = false;
+            }
+            prev_end = Some(h);
+            if b.get(i) == Some(&b',') {
+                i += 1;
+                continue;
+            }
+            if !canonical {
+                self.canonical.set(false);
+            }
+            return Ok((&input[i..], ()));
+        }
+    }
+
+    /// A whole level (`s0`, `s0:c1,c5.c9`), written into `out`.
+    fn level_into(&self, input: &'a str, out: &mut Level) -> Res<'a, ()> {
+        // The sensitivity is almost always `s0`: take that without the
+        // general number parser.
+        let rest = match input.as_bytes() {
+            [b's', b'0', rest @ ..] if !continues_word(rest) => {
+                out.sensitivity = Sensitivity::new(0);
+                &input[2..]
+            }
+            _ => {
+                let (rest, sens) = self.sensitivity(input)?;
+                out.sensitivity = sens;
+                rest
+            }
+        };
+        let (rest, cats) = opt(preceded(char(':'), |i| {
+            self.category_list_into(i, &mut out.categories)
+        }))
+        .parse(rest)?;
         if !rest.is_empty() {
             return fail(ParseError::Unexpected {
                 offset: self.off(rest),
@@ -177,16 +365,17 @@ impl<'a> Cx<'a> {
                 },
             });
         }
-        Ok((rest, Level::new(sens, cats.unwrap_or_default())))
+        Ok((rest, ()))
     }
 
-    /// `LOW` or `LOW-HIGH`, split at the first `-`, without the dominance
-    /// check (go-selinux's `CalculateGlbLub` accepts such pairs).
-    fn level_pair(&self, input: &'a str) -> Res<'a, (Level, Level)> {
-        let (rest, low_text) = take_till(|c| c == '-').parse(input)?;
-        let high_text = opt(preceded(char('-'), |i: &'a str| Ok(("", i))))
-            .parse(rest)?
-            .1;
+    /// `LOW` or `LOW-HIGH`, split at the first `-`, into `low` and `high`
+    /// (`high` = `low` when there is no `-`), without the dominance check
+    /// (go-selinux's `CalculateGlbLub` accepts such pairs).
+    fn level_pair_into(&self, input: &'a str, low: &mut Level, high: &mut Level) -> Res<'a, ()> {
+        let (low_text, high_text) = match memchr::memchr(b'-', input.as_bytes()) {
+            Some(at) => (&input[..at], Some(&input[at + 1..])),
+            None => (input, None),
+        };
         if low_text.is_empty() {
             return fail(ParseError::EmptyLevel {
                 offset: self.off(low_text),
@@ -197,9 +386,10 @@ impl<'a> Cx<'a> {
                 },
             });
         }
-        let (_, low) = self.level(low_text)?;
+        self.level_into(low_text, low)?;
         let Some(high_text) = high_text else {
-            return Ok(("", (low, low)));
+            *high = *low;
+            return Ok(("", ()));
         };
         if high_text.is_empty() {
             return fail(ParseError::EmptyLevel {
@@ -207,22 +397,26 @@ impl<'a> Cx<'a> {
                 expected: "a high level after '-', such as s0:c0.c1023",
             });
         }
-        let (_, high) = self.level(high_text)?;
-        Ok(("", (low, high)))
+        self.level_into(high_text, high)?;
+        if low == high {
+            // `s0-s0` prints as `s0`.
+            self.canonical.set(false);
+        }
+        Ok(("", ()))
     }
 
-    /// `LOW` or `LOW-HIGH` where HIGH dominates LOW.
-    fn range(&self, input: &'a str) -> Res<'a, MlsRange> {
-        let (rest, (low, high)) = self.level_pair(input)?;
-        match MlsRange::new(low, high) {
-            Ok(range) => Ok((rest, range)),
-            Err(_) => fail(ParseError::HighDoesNotDominateLow {
+    /// `LOW` or `LOW-HIGH` where HIGH dominates LOW, into `range`.
+    fn range_into(&self, input: &'a str, range: &mut MlsRange) -> Res<'a, ()> {
+        self.level_pair_into(input, &mut range.low, &mut range.high)?;
+        if !range.high.dominates(&range.low) {
+            return fail(ParseError::HighDoesNotDominateLow {
                 offset: self.off(input),
                 text: input.to_owned(),
-                low: low.to_string(),
-                high: high.to_string(),
-            }),
+                low: range.low.to_string(),
+                high: range.high.to_string(),
+            });
         }
+        Ok(("", ()))
     }
 
     fn name(&self, input: &'a str, field: Field) -> Result<(), ParseError> {
@@ -232,7 +426,7 @@ impl<'a> Cx<'a> {
                 offset: self.off(input),
             });
         }
-        let bad = if input.bytes().all(|b| b > b' ' && b < 0x7f) {
+        let bad = if input.bytes().all(plain_name_byte) {
             None
         } else {
             input
@@ -251,43 +445,62 @@ impl<'a> Cx<'a> {
     }
 
     /// `user:role:type[:range]`.
+    #[inline]
     fn context(&self, input: &'a str) -> Result<SecurityContext, ParseError> {
         if input.is_empty() {
             return Err(ParseError::EmptyContext);
         }
-        let until_colon = || take_till::<_, &'a str, E>(|c| c == ':');
-        let missing = |field, rest: &str| ParseError::MissingField {
+        let b = input.as_bytes();
+        let (colons, found, plain) = scan_names(b);
+        let missing = |field, at: usize| ParseError::MissingField {
             field,
-            offset: self.off(rest),
+            offset: at,
             text: self.base.to_owned(),
         };
-        let (rest, user) = until_colon().parse(input).map_err(finish)?;
-        self.name(user, Field::User)?;
-        let (rest, _) = char::<_, E>(':')
-            .parse(rest)
-            .map_err(|_| missing(Field::Role, rest))?;
-        let (rest, role) = until_colon().parse(rest).map_err(finish)?;
-        self.name(role, Field::Role)?;
-        let (rest, _) = char::<_, E>(':')
-            .parse(rest)
-            .map_err(|_| missing(Field::Type, rest))?;
-        let (rest, ty) = until_colon().parse(rest).map_err(finish)?;
-        self.name(ty, Field::Type)?;
-        let range = match opt(preceded(char::<_, E>(':'), |i: &'a str| Ok(("", i))))
-            .parse(rest)
-            .map_err(finish)?
-            .1
-        {
-            None => None,
-            Some(mls) => Some(self.range(mls).map_err(finish)?.1),
-        };
-        let names_len = ty.as_ptr() as usize + ty.len() - input.as_ptr() as usize;
-        Ok(SecurityContext::from_parts(
-            &input[..names_len],
-            user.len() as u32 + 1,
-            (user.len() + role.len()) as u32 + 2,
-            range,
-        ))
+        if found == 0 {
+            self.name(input, Field::User)?;
+            return Err(missing(Field::Role, b.len()));
+        }
+        if found == 1 {
+            self.name(&input[..colons[0]], Field::User)?;
+            self.name(&input[colons[0] + 1..], Field::Role)?;
+            return Err(missing(Field::Type, b.len()));
+        }
+        let (user, role, ty) = (
+            &input[..colons[0]],
+            &input[colons[0] + 1..colons[1]],
+            &input[colons[1] + 1..colons[2]],
+        );
+        if plain && !user.is_empty() && !role.is_empty() && !ty.is_empty() {
+            // Fast path: every name byte is printable ASCII.
+        } else {
+            self.name(user, Field::User)?;
+            self.name(role, Field::Role)?;
+            self.name(ty, Field::Type)?;
+        }
+        let mut range = None;
+        if found == 3 {
+            let mls = &input[colons[2] + 1..];
+            if mls.is_empty() {
+                return Err(ParseError::EmptyLevel {
+                    offset: self.off(mls),
+                    expected: "a level such as s0 or s0:c1,c2",
+                });
+            }
+            self.range_into(mls, range.insert(MlsRange::single(Level::s0())))
+                .map_err(finish)?;
+        }
+        let names = (colons[2] as u32, colons[0] as u32 + 1, colons[1] as u32 + 1);
+        Ok(if self.canonical.get() {
+            SecurityContext::from_canonical(input, names, range)
+        } else {
+            SecurityContext::from_parsed_with_capacity(
+                &input[..colons[2]],
+                names,
+                range,
+                input.len(),
+            )
+        })
     }
 }
 
@@ -309,27 +522,27 @@ fn whole<'a, O>(
     limits: &'a Limits,
     parser: impl FnOnce(&Cx<'a>, &'a str) -> Res<'a, O>,
 ) -> Result<O, ParseError> {
-    let cx = Cx {
-        base: input,
-        limits,
-    };
+    let cx = Cx::new(input, limits);
     parser(&cx, input).map(|(_, v)| v).map_err(finish)
 }
 
+#[inline]
 pub(crate) fn context(input: &str, limits: &Limits) -> Result<SecurityContext, ParseError> {
-    Cx {
-        base: input,
-        limits,
-    }
-    .context(input)
+    Cx::new(input, limits).context(input)
 }
 
 pub(crate) fn range(input: &str, limits: &Limits) -> Result<MlsRange, ParseError> {
-    whole(input, limits, |cx, i| cx.range(i))
+    let mut range = MlsRange::single(Level::s0());
+    whole(input, limits, |cx, i| cx.range_into(i, &mut range))?;
+    Ok(range)
 }
 
 pub(crate) fn level_pair(input: &str, limits: &Limits) -> Result<(Level, Level), ParseError> {
-    whole(input, limits, |cx, i| cx.level_pair(i))
+    let (mut low, mut high) = (Level::s0(), Level::s0());
+    whole(input, limits, |cx, i| {
+        cx.level_pair_into(i, &mut low, &mut high)
+    })?;
+    Ok((low, high))
 }
 
 pub(crate) fn level(input: &str, limits: &Limits) -> Result<Level, ParseError> {
@@ -339,14 +552,17 @@ pub(crate) fn level(input: &str, limits: &Limits) -> Result<Level, ParseError> {
             expected: "a level such as s0 or s0:c1,c2",
         });
     }
-    whole(input, limits, |cx, i| cx.level(i))
+    let mut level = Level::s0();
+    whole(input, limits, |cx, i| cx.level_into(i, &mut level))?;
+    Ok(level)
 }
 
 pub(crate) fn category_list(input: &str, limits: &Limits) -> Result<CategorySet, ParseError> {
+    let mut set = CategorySet::new();
     whole(input, limits, |cx, i| {
-        let (rest, set) = cx.category_list(i)?;
+        let (rest, ()) = cx.category_list_into(i, &mut set)?;
         if rest.is_empty() {
-            Ok((rest, set))
+            Ok((rest, ()))
         } else {
             fail(ParseError::Unexpected {
                 offset: cx.off(rest),
@@ -354,7 +570,8 @@ pub(crate) fn category_list(input: &str, limits: &Limits) -> Result<CategorySet,
                 expected: AFTER_CATEGORY,
             })
         }
-    })
+    })?;
+    Ok(set)
 }
 
 /// Parses a raw `security.selinux` value: one trailing NUL is stripped, any

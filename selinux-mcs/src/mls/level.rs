@@ -51,8 +51,8 @@ impl fmt::Display for Sensitivity {
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Level {
-    sensitivity: Sensitivity,
-    categories: CategorySet,
+    pub(crate) sensitivity: Sensitivity,
+    pub(crate) categories: CategorySet,
 }
 
 impl Level {
@@ -132,6 +132,26 @@ impl Level {
         self.sensitivity
             .cmp(&other.sensitivity)
             .then_with(|| self.categories.total_cmp(&other.categories))
+    }
+
+    /// The length of the canonical text, for sizing buffers.
+    pub(crate) fn text_len(&self) -> usize {
+        let digits = |n: u16| match n {
+            0..=9 => 1,
+            10..=99 => 2,
+            100..=999 => 3,
+            1000..=9999 => 4,
+            _ => 5,
+        };
+        let mut len = 1 + digits(self.sensitivity.0);
+        for (lo, hi) in self.categories.runs() {
+            // ':' or ',' before each run, 'c' and digits for each end.
+            len += 2 + digits(lo.number());
+            if hi != lo {
+                len += 2 + digits(hi.number());
+            }
+        }
+        len
     }
 
     pub(crate) fn write_to(&self, out: &mut impl fmt::Write) -> fmt::Result {

@@ -22,8 +22,8 @@ use crate::ParseError;
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MlsRange {
-    low: Level,
-    high: Level,
+    pub(crate) low: Level,
+    pub(crate) high: Level,
 }
 
 /// Why a range could not be built or combined.
@@ -144,6 +144,16 @@ impl MlsRange {
         self.low
             .total_cmp(&other.low)
             .then_with(|| self.high.total_cmp(&other.high))
+    }
+
+    /// The length of the canonical text, for sizing buffers.
+    pub(crate) fn text_len(&self) -> usize {
+        let high = if self.low == self.high {
+            0
+        } else {
+            1 + self.high.text_len()
+        };
+        self.low.text_len() + high
     }
 
     pub(crate) fn write_to(&self, out: &mut impl fmt::Write) -> fmt::Result {

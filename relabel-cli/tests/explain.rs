@@ -1,0 +1,71 @@
+//! `relabel explain` end to end.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn relabel() -> Command {
+    Command::cargo_bin("relabel").expect("the relabel binary is built")
+}
+
+#[test]
+fn explains_every_field() {
+    relabel()
+        .args(["explain", "system_u:system_r:svirt_lxc_net_t:s0:c641,c186"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "canonical:  system_u:system_r:svirt_lxc_net_t:s0:c186,c641",
+        ))
+        .stdout(predicate::str::contains("user:       system_u"))
+        .stdout(predicate::str::contains("role:       system_r"))
+        .stdout(predicate::str::contains("type:       svirt_lxc_net_t"))
+        .stdout(predicate::str::contains("sensitivity: s0"))
+        .stdout(predicate::str::contains("categories:  c186,c641"));
+}
+
+#[test]
+fn json_has_the_documented_keys() {
+    let out = relabel()
+        .args(["explain", "--json", "u:r:t:s0:c2,c1-s0:c0.c3"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["user"], "u");
+    assert_eq!(v["role"], "r");
+    assert_eq!(v["type"], "t");
+    assert_eq!(v["canonical"], "u:r:t:s0:c1,c2-s0:c0.c3");
+    assert_eq!(v["low"]["sensitivity"], "s0");
+    assert_eq!(v["low"]["categories"], serde_json::json!(["c1", "c2"]));
+    assert_eq!(
+        v["high"]["categories"],
+        serde_json::json!(["c0", "c1", "c2", "c3"])
+    );
+}
+
+#[test]
+fn json_without_mls_has_null_levels() {
+    let out = relabel()
+        .args(["explain", "--json", "system_u:system_r:kernel_t"])
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(v["low"].is_null());
+    assert!(v["high"].is_null());
+}
+
+#[test]
+fn bad_input_exits_2_and_names_offset_and_text() {
+    relabel()
+        .args(["explain", "system_u:object_r:container_file_t:s0:c5.c1"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("category range c5.c1 at byte 38"));
+    relabel()
+        .args(["explain", "--json", "u:r:t:s0:c1024"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("c1024 at byte 9"));
+    relabel().args(["explain"]).assert().code(2);
+}

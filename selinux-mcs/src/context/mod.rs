@@ -3,6 +3,9 @@
 
 mod error;
 pub(crate) mod parse;
+mod text;
+
+pub(crate) use text::Text;
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -31,20 +34,36 @@ use crate::mls::{Level, Limits, MlsRange};
 /// # Ok::<(), selinux_mcs::ParseError>(())
 /// ```
 #[derive(Clone)]
-pub struct SecurityContext {
-    /// The whole canonical text, in one allocation. Canonical text is unique
-    /// per value, so equality and hashing compare it instead of the sets.
-    text: String,
+pub struct SecurityContext(Box<Inner>);
+
+/// A context's data, in one heap block: with two 1024-bit category sets it
+/// is a few hundred bytes, and a pointer moves for free where a value of that
+/// size would be copied at every return.
+#[derive(Clone)]
+pub(crate) struct Inner {
+    /// The whole canonical text. Canonical text is unique per value, so
+    /// equality and hashing compare it instead of the sets.
+    pub(crate) text: Text,
     /// Where `user:role:type` ends in `text`.
-    names_end: u32,
-    role_at: u32,
-    type_at: u32,
-    range: Option<MlsRange>,
+    pub(crate) names_end: u32,
+    pub(crate) role_at: u32,
+    pub(crate) type_at: u32,
+    pub(crate) range: Option<MlsRange>,
+}
+
+impl Inner {
+    pub(crate) const EMPTY: Inner = Inner {
+        text: Text::EMPTY,
+        names_end: 0,
+        role_at: 0,
+        type_at: 0,
+        range: None,
+    };
 }
 
 impl PartialEq for SecurityContext {
     fn eq(&self, other: &SecurityContext) -> bool {
-        self.text == other.text
+        self.0.text.as_str() == other.0.text.as_str()
     }
 }
 
@@ -52,7 +71,7 @@ impl Eq for SecurityContext {}
 
 impl std::hash::Hash for SecurityContext {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.text.hash(state);
+        self.0.text.as_str().hash(state);
     }
 }
 
@@ -84,7 +103,7 @@ impl SecurityContext {
         let parsed = parse::context(&format!("{user}:{role}:{type_}"), &Limits::default())?;
         Ok(SecurityContext::from_parsed(
             parsed.names(),
-            (parsed.names_end, parsed.role_at, parsed.type_at),
+            (parsed.0.names_end, parsed.0.role_at, parsed.0.type_at),
             range,
         ))
     }
@@ -96,13 +115,13 @@ impl SecurityContext {
         (names_end, role_at, type_at): (u32, u32, u32),
         range: Option<MlsRange>,
     ) -> SecurityContext {
-        SecurityContext {
-            text: text.into(),
+        SecurityContext(Box::new(Inner {
+            text: Text::new(text),
             names_end,
             role_at,
             type_at,
             range,
-        }
+        }))
     }
 
     /// A context from its `user:role:type` text and range: the canonical
@@ -112,42 +131,18 @@ impl SecurityContext {
         (names_end, role_at, type_at): (u32, u32, u32),
         range: Option<MlsRange>,
     ) -> SecurityContext {
-        let capacity = names.len() + 1 + range.map_or(0, |r| r.text_len());
-        SecurityContext::from_parsed_with_capacity(
-            names,
-            (names_end, role_at, type_at),
-            range,
-            capacity,
-        )
-    }
-
-    /// As `from_parsed`; the parser passes its input's length, which the
-    /// canonical text never exceeds (it only drops duplicates, merges runs
-    /// and reorders), sparing a pass over the categories to size the buffer.
-    pub(crate) fn from_parsed_with_capacity(
-        names: &str,
-        (names_end, role_at, type_at): (u32, u32, u32),
-        range: Option<MlsRange>,
-        capacity: usize,
-    ) -> SecurityContext {
-        let mut text = String::with_capacity(capacity);
-        text.push_str(names);
-        if let Some(range) = &range {
-            text.push(':');
-            // Writing to a String cannot fail.
-            let _ = range.write_to(&mut text);
-        }
-        SecurityContext {
+        let text = Text::canonical(names, range.as_ref());
+        SecurityContext(Box::new(Inner {
             text,
             names_end,
             role_at,
             type_at,
             range,
-        }
+        }))
     }
 
     fn names(&self) -> &str {
-        &self.text[..self.names_end as usize]
+        &self.0.text.as_str()[..self.0.names_end as usize]
     }
 
     /// Parses a context, checking its levels against `limits`.
@@ -169,48 +164,48 @@ impl SecurityContext {
 
     /// The SELinux user (`system_u`).
     pub fn user(&self) -> &str {
-        &self.text[..self.role_at as usize - 1]
+        &self.0.text.as_str()[..self.0.role_at as usize - 1]
     }
 
     /// The role (`system_r`, `object_r`).
     pub fn role(&self) -> &str {
-        &self.text[self.role_at as usize..self.type_at as usize - 1]
+        &self.0.text.as_str()[self.0.role_at as usize..self.0.type_at as usize - 1]
     }
 
     /// The type (`container_t`).
     #[doc(alias = "type")]
     pub fn type_(&self) -> &str {
-        &self.text[self.type_at as usize..self.names_end as usize]
+        &self.0.text.as_str()[self.0.type_at as usize..self.0.names_end as usize]
     }
 
     /// The MLS range, if the context has one.
     pub fn range(&self) -> Option<&MlsRange> {
-        self.range.as_ref()
+        self.0.range.as_ref()
     }
 
     /// The low (current) level, if the context has a range.
     pub fn level(&self) -> Option<&Level> {
-        self.range.as_ref().map(MlsRange::low)
+        self.0.range.as_ref().map(MlsRange::low)
     }
 
     /// The high (clearance) level, if the context has a range.
     pub fn high_level(&self) -> Option<&Level> {
-        self.range.as_ref().map(MlsRange::high)
+        self.0.range.as_ref().map(MlsRange::high)
     }
 
     /// A copy with another user.
     pub fn with_user(&self, user: &str) -> Result<SecurityContext, ParseError> {
-        SecurityContext::new(user, self.role(), self.type_(), self.range)
+        SecurityContext::new(user, self.role(), self.type_(), self.0.range)
     }
 
     /// A copy with another role.
     pub fn with_role(&self, role: &str) -> Result<SecurityContext, ParseError> {
-        SecurityContext::new(self.user(), role, self.type_(), self.range)
+        SecurityContext::new(self.user(), role, self.type_(), self.0.range)
     }
 
     /// A copy with another type.
     pub fn with_type(&self, type_: &str) -> Result<SecurityContext, ParseError> {
-        SecurityContext::new(self.user(), self.role(), type_, self.range)
+        SecurityContext::new(self.user(), self.role(), type_, self.0.range)
     }
 
     /// A copy whose range is the single level `level`.
@@ -224,7 +219,7 @@ impl SecurityContext {
     pub fn with_range(&self, range: MlsRange) -> SecurityContext {
         SecurityContext::from_parsed(
             self.names(),
-            (self.names_end, self.role_at, self.type_at),
+            (self.0.names_end, self.0.role_at, self.0.type_at),
             Some(range),
         )
     }
@@ -234,40 +229,41 @@ impl SecurityContext {
     pub fn without_range(&self) -> SecurityContext {
         SecurityContext::from_canonical(
             self.names(),
-            (self.names_end, self.role_at, self.type_at),
+            (self.0.names_end, self.0.role_at, self.0.type_at),
             None,
         )
     }
 
     /// The canonical text (what `Display` prints), without allocating.
     pub fn as_str(&self) -> &str {
-        &self.text
+        self.0.text.as_str()
     }
 
     /// The value libselinux writes to `security.selinux`: the canonical text
     /// and one NUL.
     pub fn to_xattr_value(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(self.text.len() + 1);
-        v.extend_from_slice(self.text.as_bytes());
+        let text = self.0.text.as_str();
+        let mut v = Vec::with_capacity(text.len() + 1);
+        v.extend_from_slice(text.as_bytes());
         v.push(0);
         v
     }
 
     /// Writes the canonical text to `out` (what `Display` prints).
     pub fn write_to(&self, out: &mut impl fmt::Write) -> fmt::Result {
-        out.write_str(&self.text)
+        out.write_str(self.0.text.as_str())
     }
 }
 
 impl fmt::Display for SecurityContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.0.text.as_str())
     }
 }
 
 impl AsRef<str> for SecurityContext {
     fn as_ref(&self) -> &str {
-        &self.text
+        self.0.text.as_str()
     }
 }
 
@@ -308,7 +304,7 @@ impl Ord for SecurityContext {
             .cmp(other.user())
             .then_with(|| self.role().cmp(other.role()))
             .then_with(|| self.type_().cmp(other.type_()))
-            .then_with(|| match (&self.range, &other.range) {
+            .then_with(|| match (&self.0.range, &other.0.range) {
                 (None, None) => Ordering::Equal,
                 (None, Some(_)) => Ordering::Less,
                 (Some(_), None) => Ordering::Greater,

@@ -17,7 +17,7 @@ use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
 use super::error::{Field, ParseError};
-use super::SecurityContext;
+use super::{Inner, SecurityContext, Text};
 use crate::mls::{Category, CategorySet, Level, Limits, MlsRange, Sensitivity};
 
 /// nom's error type here: either a plain mismatch (recoverable, for `opt`
@@ -478,7 +478,9 @@ impl<'a> Cx<'a> {
             self.name(role, Field::Role)?;
             self.name(ty, Field::Type)?;
         }
-        let mut range = None;
+        // Filled in place: the context's block is allocated once and the
+        // range is parsed straight into it.
+        let mut inner = Box::new(Inner::EMPTY);
         if found == 3 {
             let mls = &input[colons[2] + 1..];
             if mls.is_empty() {
@@ -487,20 +489,18 @@ impl<'a> Cx<'a> {
                     expected: "a level such as s0 or s0:c1,c2",
                 });
             }
-            self.range_into(mls, range.insert(MlsRange::single(Level::s0())))
-                .map_err(finish)?;
+            let range = inner.range.insert(MlsRange::single(Level::s0()));
+            self.range_into(mls, range).map_err(finish)?;
         }
-        let names = (colons[2] as u32, colons[0] as u32 + 1, colons[1] as u32 + 1);
-        Ok(if self.canonical.get() {
-            SecurityContext::from_canonical(input, names, range)
+        inner.names_end = colons[2] as u32;
+        inner.role_at = colons[0] as u32 + 1;
+        inner.type_at = colons[1] as u32 + 1;
+        inner.text = if self.canonical.get() {
+            Text::new(input)
         } else {
-            SecurityContext::from_parsed_with_capacity(
-                &input[..colons[2]],
-                names,
-                range,
-                input.len(),
-            )
-        })
+            Text::canonical(&input[..colons[2]], inner.range.as_ref())
+        };
+        Ok(SecurityContext(inner))
     }
 }
 

@@ -134,26 +134,6 @@ impl Level {
             .then_with(|| self.categories.total_cmp(&other.categories))
     }
 
-    /// The length of the canonical text, for sizing buffers.
-    pub(crate) fn text_len(&self) -> usize {
-        let digits = |n: u16| match n {
-            0..=9 => 1,
-            10..=99 => 2,
-            100..=999 => 3,
-            1000..=9999 => 4,
-            _ => 5,
-        };
-        let mut len = 1 + digits(self.sensitivity.0);
-        for (lo, hi) in self.categories.runs() {
-            // ':' or ',' before each run, 'c' and digits for each end.
-            len += 2 + digits(lo.number());
-            if hi != lo {
-                len += 2 + digits(hi.number());
-            }
-        }
-        len
-    }
-
     pub(crate) fn write_to(&self, out: &mut impl fmt::Write) -> fmt::Result {
         let mut buf = [0u8; 8];
         out.write_str(fmt_num(b's', self.sensitivity.0 as u32, &mut buf))?;

@@ -146,16 +146,6 @@ impl MlsRange {
             .then_with(|| self.high.total_cmp(&other.high))
     }
 
-    /// The length of the canonical text, for sizing buffers.
-    pub(crate) fn text_len(&self) -> usize {
-        let high = if self.low == self.high {
-            0
-        } else {
-            1 + self.high.text_len()
-        };
-        self.low.text_len() + high
-    }
-
     pub(crate) fn write_to(&self, out: &mut impl fmt::Write) -> fmt::Result {
         self.low.write_to(out)?;
         if self.low != self.high {

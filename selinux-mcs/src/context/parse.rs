@@ -335,8 +335,9 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// A whole level (`s0`, `s0:c1,c5.c9`), written into `out`.
-    fn level_into(&self, input: &'a str, out: &mut Level) -> Res<'a, ()> {
+    /// A level (`s0`, `s0:c1,c5.c9`) at the start of `input`, written into
+    /// `out`; returns the rest and whether a category list was read.
+    fn level_prefix(&self, input: &'a str, out: &mut Level) -> Res<'a, bool> {
         // The sensitivity is almost always `s0`: take that without the
         // general number parser.
         let rest = match input.as_bytes() {
@@ -354,42 +355,59 @@ impl<'a> Cx<'a> {
             self.category_list_into(i, &mut out.categories)
         }))
         .parse(rest)?;
+        Ok((rest, cats.is_some()))
+    }
+
+    /// The error for text left after a level.
+    #[cold]
+    #[inline(never)]
+    fn after_level(&self, rest: &'a str, had_categories: bool) -> nom::Err<E> {
+        nom::Err::Failure(E::Fail(Box::new(ParseError::Unexpected {
+            offset: self.off(rest),
+            text: rest.to_owned(),
+            expected: if had_categories {
+                AFTER_CATEGORY
+            } else {
+                AFTER_SENSITIVITY
+            },
+        })))
+    }
+
+    /// A whole level, written into `out`.
+    fn level_into(&self, input: &'a str, out: &mut Level) -> Res<'a, ()> {
+        let (rest, cats) = self.level_prefix(input, out)?;
         if !rest.is_empty() {
-            return fail(ParseError::Unexpected {
-                offset: self.off(rest),
-                text: rest.to_owned(),
-                expected: if cats.is_some() {
-                    AFTER_CATEGORY
-                } else {
-                    AFTER_SENSITIVITY
-                },
-            });
+            return Err(self.after_level(rest, cats));
         }
         Ok((rest, ()))
     }
 
-    /// `LOW` or `LOW-HIGH`, split at the first `-`, into `low` and `high`
-    /// (`high` = `low` when there is no `-`), without the dominance check
-    /// (go-selinux's `CalculateGlbLub` accepts such pairs).
+    /// `LOW` or `LOW-HIGH` into `low` and `high` (`high` = `low` when there
+    /// is no `-`), without the dominance check (go-selinux's
+    /// `CalculateGlbLub` accepts such pairs).
+    ///
+    /// The grammar splits at the first `-`. No level holds a `-`, so reading
+    /// the low level until it stops and then expecting `-` or the end is the
+    /// same split, without a separate scan for the `-`.
     fn level_pair_into(&self, input: &'a str, low: &mut Level, high: &mut Level) -> Res<'a, ()> {
-        let (low_text, high_text) = match memchr::memchr(b'-', input.as_bytes()) {
-            Some(at) => (&input[..at], Some(&input[at + 1..])),
-            None => (input, None),
-        };
-        if low_text.is_empty() {
+        if input.is_empty() || input.starts_with('-') {
             return fail(ParseError::EmptyLevel {
-                offset: self.off(low_text),
-                expected: if high_text.is_some() {
-                    "a low level before '-', such as s0"
-                } else {
+                offset: self.off(input),
+                expected: if input.is_empty() {
                     "a level such as s0 or s0:c1,c2"
+                } else {
+                    "a low level before '-', such as s0"
                 },
             });
         }
-        self.level_into(low_text, low)?;
-        let Some(high_text) = high_text else {
-            *high = *low;
-            return Ok(("", ()));
+        let (rest, cats) = self.level_prefix(input, low)?;
+        let high_text = match rest.as_bytes().first() {
+            None => {
+                *high = *low;
+                return Ok(("", ()));
+            }
+            Some(b'-') => &rest[1..],
+            Some(_) => return Err(self.after_level(rest, cats)),
         };
         if high_text.is_empty() {
             return fail(ParseError::EmptyLevel {

@@ -67,17 +67,39 @@ impl Fixture {
     /// Every entry of the tree, the root first.
     fn entries(&self) -> Vec<PathBuf> {
         [
-            "", "a", "a/f1", "a/f2", "a/b", "a/b/c", "a/b/c/deep", "file", "hard1", "hard2",
-            "dangling", "to_outside", "to_dir", "fifo",
+            "",
+            "a",
+            "a/f1",
+            "a/f2",
+            "a/b",
+            "a/b/c",
+            "a/b/c/deep",
+            "file",
+            "hard1",
+            "hard2",
+            "dangling",
+            "to_outside",
+            "to_dir",
+            "fifo",
         ]
         .iter()
-        .map(|p| if p.is_empty() { self.root.clone() } else { self.root.join(p) })
+        .map(|p| {
+            if p.is_empty() {
+                self.root.clone()
+            } else {
+                self.root.join(p)
+            }
+        })
         .collect()
     }
 
     fn assert_outside_untouched(&self) {
         for p in ["", "file", "dir", "dir/inner"] {
-            assert_eq!(label_of(&self.outside.join(p)).as_deref(), Some(OUTSIDE), "{p}");
+            assert_eq!(
+                label_of(&self.outside.join(p)).as_deref(),
+                Some(OUTSIDE),
+                "{p}"
+            );
         }
     }
 }
@@ -109,7 +131,10 @@ fn shared_labels_everything_and_follows_nothing() {
             fx.assert_outside_untouched();
 
             // A second run changes nothing.
-            let again = relabel(Target::Shared).threads(threads).run(&fx.root).unwrap();
+            let again = relabel(Target::Shared)
+                .threads(threads)
+                .run(&fx.root)
+                .unwrap();
             assert_eq!((again.visited, again.changed, again.unchanged), (14, 0, 14));
         }
     }
@@ -129,12 +154,18 @@ fn private_and_context_targets() {
     let mut r = relabel(Target::Private("s0:c1,c2".parse().unwrap()));
     r.file_context(ctx("u:object_r:my_file_t:s0"));
     r.run(&fx.root).unwrap();
-    assert_eq!(label_of(&fx.root).as_deref(), Some("u:object_r:my_file_t:s0:c1,c2"));
+    assert_eq!(
+        label_of(&fx.root).as_deref(),
+        Some("u:object_r:my_file_t:s0:c1,c2")
+    );
 
     relabel(Target::Context(ctx("u:r:whole_t:s0-s0:c0.c1023")))
         .run(&fx.root)
         .unwrap();
-    assert_eq!(label_of(&fx.root.join("fifo")).as_deref(), Some("u:r:whole_t:s0-s0:c0.c1023"));
+    assert_eq!(
+        label_of(&fx.root.join("fifo")).as_deref(),
+        Some("u:r:whole_t:s0-s0:c0.c1023")
+    );
     fx.assert_outside_untouched();
 }
 
@@ -144,7 +175,10 @@ fn dry_run_writes_nothing() {
     let before: Vec<_> = fx.entries().iter().map(|e| label_of(e)).collect();
     let report = relabel(Target::Shared).dry_run(true).run(&fx.root).unwrap();
     assert_eq!(report.visited, 14);
-    assert_eq!(report.changed, 14, "hard links count twice: nothing was written");
+    assert_eq!(
+        report.changed, 14,
+        "hard links count twice: nothing was written"
+    );
     let after: Vec<_> = fx.entries().iter().map(|e| label_of(e)).collect();
     assert_eq!(before, after);
 }
@@ -156,7 +190,9 @@ fn custom_target_sees_path_kind_and_label_and_the_root_comes_last() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);
     let report = relabel(Target::Custom(Arc::new(move |path, kind, current| {
-        s.lock().unwrap().push((path.to_path_buf(), kind, current.map(|c| c.to_string())));
+        s.lock()
+            .unwrap()
+            .push((path.to_path_buf(), kind, current.map(|c| c.to_string())));
         // Only regular files get a new type; everything else is left alone.
         (kind == FileKind::File).then(|| "u:r:files_t:s0".parse().unwrap())
     })))
@@ -173,13 +209,21 @@ fn custom_target_sees_path_kind_and_label_and_the_root_comes_last() {
     assert_eq!(kind_of("a/b/c/deep"), FileKind::File);
     // Every entry had the shared label, but for the second name of the hard
     // link, which sees what the first name got.
-    let stale: Vec<_> = seen.iter().filter(|e| e.2.as_deref() != Some(SHARED)).collect();
+    let stale: Vec<_> = seen
+        .iter()
+        .filter(|e| e.2.as_deref() != Some(SHARED))
+        .collect();
     assert!(stale.len() <= 1, "{stale:?}");
-    assert!(stale.iter().all(|e| e.0.ends_with("hard1") || e.0.ends_with("hard2")));
+    assert!(stale
+        .iter()
+        .all(|e| e.0.ends_with("hard1") || e.0.ends_with("hard2")));
     // f1, f2, deep, file, hard1 (hard2 then already has it).
     assert_eq!(report.changed, 5);
     assert_eq!(report.unchanged, 9);
-    assert_eq!(label_of(&fx.root.join("hard2")).as_deref(), Some("u:r:files_t:s0"));
+    assert_eq!(
+        label_of(&fx.root.join("hard2")).as_deref(),
+        Some("u:r:files_t:s0")
+    );
     assert_eq!(label_of(&fx.root.join("dangling")).as_deref(), Some(SHARED));
 }
 
@@ -229,15 +273,29 @@ fn protected_roots_are_refused_in_every_spelling() {
     std::os::unix::fs::symlink("/etc", &link).unwrap();
     let etc_link = link.to_str().unwrap().to_owned();
     let rel_usr = "../".repeat(std::env::current_dir().unwrap().components().count()) + "usr";
-    for spelling in ["/", "/usr//", "/etc/../usr", "/var/lib/", "/tmp/.", &etc_link, &rel_usr] {
+    for spelling in [
+        "/",
+        "/usr//",
+        "/etc/../usr",
+        "/var/lib/",
+        "/tmp/.",
+        &etc_link,
+        &rel_usr,
+    ] {
         let err = Relabel::new(Target::Shared)
             .dry_run(true)
             .force(true)
             .run(spelling)
             .unwrap_err();
-        assert!(matches!(err, RelabelError::Protected(_)), "{spelling}: {err}");
+        assert!(
+            matches!(err, RelabelError::Protected(_)),
+            "{spelling}: {err}"
+        );
     }
-    let err = Relabel::new(Target::Shared).dry_run(true).run("/usr/share").unwrap_err();
+    let err = Relabel::new(Target::Shared)
+        .dry_run(true)
+        .run("/usr/share")
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "refusing to relabel /usr/share without force: it is inside /usr"
@@ -249,7 +307,9 @@ fn a_filesystem_without_xattrs_yields_failures() {
     let tmp = tempfile::tempdir().unwrap();
     let mnt = tmp.path().join("ramfs");
     std::fs::create_dir(&mnt).unwrap();
-    let Some(_m) = mount_fs("ramfs", &mnt) else { return };
+    let Some(_m) = mount_fs("ramfs", &mnt) else {
+        return;
+    };
     std::fs::create_dir(mnt.join("d")).unwrap();
     for f in ["f", "d/g"] {
         std::fs::write(mnt.join(f), "x").unwrap();
@@ -257,10 +317,17 @@ fn a_filesystem_without_xattrs_yields_failures() {
     std::os::unix::fs::symlink("f", mnt.join("l")).unwrap();
     let report = relabel(Target::Shared).run(&mnt).unwrap();
     assert_eq!((report.visited, report.failed, report.changed), (5, 5, 0));
-    assert!(report.failures.iter().all(|f| f.error.kind() == ErrorKind::NotSupported));
+    assert!(report
+        .failures
+        .iter()
+        .all(|f| f.error.kind() == ErrorKind::NotSupported));
     let paths: Vec<&Path> = report.failures.iter().map(|f| f.path.as_path()).collect();
     assert!(paths.contains(&mnt.join("d/g").as_path()));
-    assert_eq!(report.failures.last().unwrap().path, mnt, "the root is last");
+    assert_eq!(
+        report.failures.last().unwrap().path,
+        mnt,
+        "the root is last"
+    );
 
     // stop_on_first_error stops and leaves the root alone.
     let report = relabel(Target::Shared)
@@ -286,7 +353,14 @@ fn a_read_only_mount_yields_read_only() {
     let Some(_m) = bind_ro(&src, &ro) else { return };
     let report = relabel(Target::Shared).run(&ro).unwrap();
     assert_eq!(report.failed, 3);
-    assert!(report.failures.iter().all(|f| f.error.kind() == ErrorKind::ReadOnly), "{:?}", report.failures);
+    assert!(
+        report
+            .failures
+            .iter()
+            .all(|f| f.error.kind() == ErrorKind::ReadOnly),
+        "{:?}",
+        report.failures
+    );
     assert_eq!(label_of(&src.join("d/f")), None);
 }
 
@@ -295,12 +369,17 @@ fn other_filesystems_are_not_entered_unless_asked() {
     let Some(fx) = Fixture::new() else { return };
     let mnt = fx.root.join("mnt");
     std::fs::create_dir(&mnt).unwrap();
-    let Some(_m) = mount_fs("tmpfs", &mnt) else { return };
+    let Some(_m) = mount_fs("tmpfs", &mnt) else {
+        return;
+    };
     std::fs::write(mnt.join("inside"), "x").unwrap();
     let report = relabel(Target::Shared).run(&fx.root).unwrap();
     assert_eq!(report.visited, 14, "the mount point is skipped");
     assert_ne!(label_of(&mnt.join("inside")).as_deref(), Some(SHARED));
-    let report = relabel(Target::Shared).one_file_system(false).run(&fx.root).unwrap();
+    let report = relabel(Target::Shared)
+        .one_file_system(false)
+        .run(&fx.root)
+        .unwrap();
     assert_eq!(report.changed, 2);
     assert_eq!(label_of(&mnt.join("inside")).as_deref(), Some(SHARED));
 }

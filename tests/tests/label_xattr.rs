@@ -93,7 +93,9 @@ fn errors_name_path_call_and_kind() {
     assert_eq!(err.call(), Some("lgetxattr"));
     assert_eq!(err.path(), link);
     assert_eq!(err.raw_os_error(), Some(61));
-    assert!(err.to_string().starts_with(&format!("lgetxattr {}: no label", link.display())));
+    assert!(err
+        .to_string()
+        .starts_with(&format!("lgetxattr {}: no label", link.display())));
     assert!(std::error::Error::source(&err).is_some());
 
     // A stored label that does not parse keeps its bytes.

@@ -285,10 +285,7 @@ mod tests {
             |_| Ok::<_, std::io::Error>("s0:c3,c4".parse().unwrap()),
         )
         .unwrap();
-        assert_eq!(
-            labels.process.unwrap().to_string(),
-            "u1:r1:t1:s0:c3,c4"
-        );
+        assert_eq!(labels.process.unwrap().to_string(), "u1:r1:t1:s0:c3,c4");
         assert_eq!(labels.file.to_string(), "u1:object_r:ft1:s0:c3,c4");
     }
 
@@ -309,9 +306,11 @@ mod tests {
 
     #[test]
     fn disable_gives_the_privileged_mount_label_and_reserves_nothing() {
-        let labels = init_labels(&contexts(), &opts(&["disable"]), |_| -> Result<Level, std::io::Error> {
-            panic!("must not allocate")
-        })
+        let labels = init_labels(
+            &contexts(),
+            &opts(&["disable"]),
+            |_| -> Result<Level, std::io::Error> { panic!("must not allocate") },
+        )
         .unwrap();
         assert_eq!(labels.process, None);
         assert_eq!(

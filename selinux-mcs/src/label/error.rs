@@ -222,7 +222,7 @@ impl PartialEq for LabelError {
 /// assert_eq!(err.matched(), std::path::Path::new("/usr"));
 /// assert_eq!(
 ///     err.to_string(),
-///     "refusing to relabel /usr//: it is the protected path /usr"
+///     "refusing to relabel /usr//: it resolves to /usr, the protected path /usr"
 /// );
 /// ```
 #[non_exhaustive]
@@ -261,7 +261,7 @@ pub enum ProtectedError {
 }
 
 fn resolves(path: &std::path::Path, resolved: &std::path::Path) -> String {
-    if path == resolved {
+    if path.as_os_str() == resolved.as_os_str() {
         "it is ".to_owned()
     } else {
         format!("it resolves to {}, ", resolved.display())

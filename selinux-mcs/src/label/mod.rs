@@ -50,9 +50,5 @@ pub use container::{
     InitLabelsError, LabelOption, LabelOptionError,
 };
 pub use error::{ErrorKind, LabelError, ProtectedError, RelabelError};
-pub use walk::{
-    Failure, LabelFn, Progress, Relabel, Report, Target, DEFAULT_FILE_CONTEXT,
-};
-pub use xattr::{
-    get, get_at, get_deref, get_fd, set, set_at, set_deref, set_fd, XATTR_NAME,
-};
+pub use walk::{Failure, LabelFn, Progress, Relabel, Report, Target, DEFAULT_FILE_CONTEXT};
+pub use xattr::{get, get_at, get_deref, get_fd, set, set_at, set_deref, set_fd, XATTR_NAME};

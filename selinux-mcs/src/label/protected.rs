@@ -318,8 +318,20 @@ mod tests {
     fn every_spelling_of_a_protected_path_is_refused() {
         let p = Protection::with_homes(Vec::<PathBuf>::new());
         for s in [
-            "/", "//", "/.", "/usr", "/usr/", "/usr//", "/etc/../usr", "/usr/.", "/var/lib/",
-            "/var/log/../lib", "/tmp", "/tmp/", "/home/", "/etc/passwd",
+            "/",
+            "//",
+            "/.",
+            "/usr",
+            "/usr/",
+            "/usr//",
+            "/etc/../usr",
+            "/usr/.",
+            "/var/lib/",
+            "/var/log/../lib",
+            "/tmp",
+            "/tmp/",
+            "/home/",
+            "/etc/passwd",
         ] {
             let err = p.check(s, true).unwrap_err();
             assert!(

@@ -118,6 +118,16 @@ pub struct Failure {
     pub error: LabelError,
 }
 
+impl Failure {
+    /// A failure of `path`.
+    pub fn new(path: impl Into<PathBuf>, error: LabelError) -> Failure {
+        Failure {
+            path: path.into(),
+            error,
+        }
+    }
+}
+
 /// What a relabel did.
 ///
 /// `visited = changed + unchanged + failed`. Entries that vanished during
@@ -400,13 +410,7 @@ impl Relabel {
         ) {
             Ok(fd) => fd,
             Err(Errno::NOTDIR) | Err(Errno::LOOP) => return Ok(self.run_single(path, &target)),
-            Err(e) => {
-                return Err(RelabelError::Root(LabelError::io(
-                    path,
-                    "openat",
-                    e.into(),
-                )))
-            }
+            Err(e) => return Err(RelabelError::Root(LabelError::io(path, "openat", e.into()))),
         };
         let st = rustix::fs::fstat(&root)
             .map_err(|e| RelabelError::Root(LabelError::io(path, "fstat", e.into())))?;
@@ -598,9 +602,13 @@ enum Loc<'a> {
 impl Loc<'_> {
     fn read(self, buf: &mut [u8], api: Api) -> Result<usize, (Errno, &'static str)> {
         match self {
-            Loc::Fd(fd) => rustix::fs::fgetxattr(fd, xattr::NAME, buf).map_err(|e| (e, "fgetxattr")),
+            Loc::Fd(fd) => {
+                rustix::fs::fgetxattr(fd, xattr::NAME, buf).map_err(|e| (e, "fgetxattr"))
+            }
             Loc::At(dirfd, name) => xattr::getxattrat(dirfd, name, buf, api),
-            Loc::Path(p) => rustix::fs::lgetxattr(p, xattr::NAME, buf).map_err(|e| (e, "lgetxattr")),
+            Loc::Path(p) => {
+                rustix::fs::lgetxattr(p, xattr::NAME, buf).map_err(|e| (e, "lgetxattr"))
+            }
         }
     }
 
@@ -788,13 +796,21 @@ impl Walk<'_> {
             parent: Arc::clone(&node),
             name,
         }));
-        self.counts.dirs.fetch_add(u64::from(finished), Ordering::Relaxed);
+        self.counts
+            .dirs
+            .fetch_add(u64::from(finished), Ordering::Relaxed);
         self.report_progress();
     }
 
     /// Labels the non-directory entry `name` of `node` (or a directory, when
     /// `ft` is unknown and it turns out to be one, which is then queued).
-    fn entry(&self, node: &Arc<DirNode>, name: &CStr, ft: FileType, xbuf: &mut [u8; xattr::INLINE]) {
+    fn entry(
+        &self,
+        node: &Arc<DirNode>,
+        name: &CStr,
+        ft: FileType,
+        xbuf: &mut [u8; xattr::INLINE],
+    ) {
         let path = || child_path(&node.path, name);
         if !self.excludes.is_empty() && self.excludes.contains(&path()) {
             return;
@@ -826,20 +842,22 @@ impl Walk<'_> {
             Ok(n) => Some(Cow::Borrowed(&xbuf[..n])),
             Err((Errno::NODATA, _)) => None,
             Err((Errno::NOENT, _)) => return, // vanished
-            Err((Errno::RANGE, call)) => match xattr::read_value(|b| loc.read(b, api).map_err(|e| e.0)) {
-                Ok(v) => Some(Cow::Owned(v)),
-                Err(Errno::NODATA) => None,
-                Err(Errno::NOENT) => return,
-                Err(e) => return self.fail(path(), LabelError::io(path(), call, e.into())),
-            },
+            Err((Errno::RANGE, call)) => {
+                match xattr::read_value(|b| loc.read(b, api).map_err(|e| e.0)) {
+                    Ok(v) => Some(Cow::Owned(v)),
+                    Err(Errno::NODATA) => None,
+                    Err(Errno::NOENT) => return,
+                    Err(e) => return self.fail(path(), LabelError::io(path(), call, e.into())),
+                }
+            }
             Err((e, call)) => return self.fail(path(), LabelError::io(path(), call, e.into())),
         };
         let parse = |raw: &[u8]| SecurityContext::from_bytes_with(raw, &Limits::default()).ok();
         let (value, new): (Cow<'_, [u8]>, Cow<'_, SecurityContext>) = match &self.target {
             Resolved::Fixed { ctx, value } => {
-                let same = current.as_deref().is_some_and(|cur| {
-                    same_bytes(cur, value) || parse(cur).as_ref() == Some(ctx)
-                });
+                let same = current
+                    .as_deref()
+                    .is_some_and(|cur| same_bytes(cur, value) || parse(cur).as_ref() == Some(ctx));
                 if same {
                     self.counts.unchanged.fetch_add(1, Ordering::Relaxed);
                     self.counts.visited.fetch_add(1, Ordering::Relaxed);
@@ -908,7 +926,10 @@ impl Walk<'_> {
             unchanged: c.unchanged.load(Ordering::Relaxed),
             failed: c.failed.load(Ordering::Relaxed),
             stopped: self.stop.load(Ordering::Relaxed),
-            failures: self.failures.into_inner().unwrap_or_else(|e| e.into_inner()),
+            failures: self
+                .failures
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner()),
         }
     }
 }

@@ -307,7 +307,9 @@ fn raw_getxattrat(dirfd: BorrowedFd<'_>, name: &CStr, buf: &mut [u8]) -> Result<
     };
     if r < 0 {
         Err(Errno::from_raw_os_error(
-            io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO),
+            io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO),
         ))
     } else {
         Ok(r as usize)
@@ -340,7 +342,9 @@ fn raw_setxattrat(dirfd: BorrowedFd<'_>, name: &CStr, value: &[u8]) -> Result<()
     };
     if r < 0 {
         Err(Errno::from_raw_os_error(
-            io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO),
+            io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO),
         ))
     } else {
         Ok(())

@@ -23,7 +23,10 @@ pub fn xattrs_work(dir: &Path) -> bool {
     match result {
         Ok(()) => true,
         Err(e) if e.kind() == ErrorKind::NotSupported && !required() => {
-            eprintln!("skipping: {} has no security.selinux xattrs ({e})", dir.display());
+            eprintln!(
+                "skipping: {} has no security.selinux xattrs ({e})",
+                dir.display()
+            );
             false
         }
         Err(e) => panic!("security.selinux xattrs are required here: {e}"),

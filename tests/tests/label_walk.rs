@@ -22,14 +22,14 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Option<Fixture> {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = tempfile::tempdir().expect("build the fixture");
         if !xattrs_work(tmp.path()) {
             return None;
         }
         let root = tmp.path().join("root");
         let outside = tmp.path().join("outside");
         for d in ["root/a/b/c", "outside/dir"] {
-            std::fs::create_dir_all(tmp.path().join(d)).unwrap();
+            std::fs::create_dir_all(tmp.path().join(d)).expect("build the fixture");
         }
         for f in [
             "root/a/f1",
@@ -40,12 +40,15 @@ impl Fixture {
             "outside/file",
             "outside/dir/inner",
         ] {
-            std::fs::write(tmp.path().join(f), f).unwrap();
+            std::fs::write(tmp.path().join(f), f).expect("build the fixture");
         }
-        std::fs::hard_link(root.join("hard1"), root.join("hard2")).unwrap();
-        std::os::unix::fs::symlink("/nonexistent/target", root.join("dangling")).unwrap();
-        std::os::unix::fs::symlink(outside.join("file"), root.join("to_outside")).unwrap();
-        std::os::unix::fs::symlink(outside.join("dir"), root.join("to_dir")).unwrap();
+        std::fs::hard_link(root.join("hard1"), root.join("hard2")).expect("build the fixture");
+        std::os::unix::fs::symlink("/nonexistent/target", root.join("dangling"))
+            .expect("build the fixture");
+        std::os::unix::fs::symlink(outside.join("file"), root.join("to_outside"))
+            .expect("build the fixture");
+        std::os::unix::fs::symlink(outside.join("dir"), root.join("to_dir"))
+            .expect("build the fixture");
         rustix::fs::mknodat(
             rustix::fs::CWD,
             &root.join("fifo"),
@@ -53,9 +56,9 @@ impl Fixture {
             rustix::fs::Mode::from_raw_mode(0o600),
             0,
         )
-        .unwrap();
+        .expect("build the fixture");
         for p in ["", "file", "dir", "dir/inner"] {
-            selinux_mcs::label::set(outside.join(p), &ctx(OUTSIDE)).unwrap();
+            selinux_mcs::label::set(outside.join(p), &ctx(OUTSIDE)).expect("build the fixture");
         }
         Some(Fixture {
             _tmp: tmp,

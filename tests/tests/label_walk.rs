@@ -51,7 +51,7 @@ impl Fixture {
             .expect("build the fixture");
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &root.join("fifo"),
+            root.join("fifo"),
             rustix::fs::FileType::Fifo,
             rustix::fs::Mode::from_raw_mode(0o600),
             0,

@@ -6,17 +6,17 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn relabel() -> Command {
-    Command::cargo_bin("relabel").unwrap()
+    Command::cargo_bin("relabel").expect("test setup")
 }
 
 /// Whether security.selinux xattrs work in `dir`; panics when they do not
 /// and `SELINUX_MCS_REQUIRE_XATTR=1`.
 fn xattrs_work(dir: &Path) -> bool {
     let probe = dir.join(".probe");
-    std::fs::write(&probe, "").unwrap();
-    let ctx = "system_u:object_r:probe_t:s0".parse().unwrap();
+    std::fs::write(&probe, "").expect("test setup");
+    let ctx = "system_u:object_r:probe_t:s0".parse().expect("test setup");
     let r = selinux_mcs::label::set(&probe, &ctx);
-    std::fs::remove_file(&probe).unwrap();
+    std::fs::remove_file(&probe).expect("test setup");
     match r {
         Ok(()) => true,
         Err(e) if std::env::var("SELINUX_MCS_REQUIRE_XATTR").is_ok_and(|v| v == "1") => {
@@ -30,13 +30,13 @@ fn xattrs_work(dir: &Path) -> bool {
 }
 
 fn volume() -> Option<tempfile::TempDir> {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().expect("test setup");
     if !xattrs_work(tmp.path()) {
         return None;
     }
-    std::fs::create_dir_all(tmp.path().join("v/a")).unwrap();
-    std::fs::write(tmp.path().join("v/a/f"), "x").unwrap();
-    std::os::unix::fs::symlink("/etc/passwd", tmp.path().join("v/passwd")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("v/a")).expect("test setup");
+    std::fs::write(tmp.path().join("v/a/f"), "x").expect("test setup");
+    std::os::unix::fs::symlink("/etc/passwd", tmp.path().join("v/passwd")).expect("test setup");
     Some(tmp)
 }
 

@@ -83,10 +83,14 @@ pub fn describe() -> String {
 ///
 /// ```
 /// use selinux_mcs::label::protected::Protection;
-/// let p = Protection::with_homes(["/home/alice"]);
-/// assert!(p.check("/home/alice/", false).is_err());
-/// assert!(p.check("/home/alice/.ssh", false).unwrap_err().needs_force());
-/// assert!(p.check("/home/alice/.ssh/keys", true).is_ok());
+/// # let home = tempfile::tempdir()?;
+/// # std::fs::create_dir(home.path().join(".ssh"))?;
+/// let p = Protection::with_homes([home.path()]);
+/// let err = p.check(home.path().join("."), true).unwrap_err();
+/// assert_eq!(err.matched(), home.path()); // a home: refused even with force
+/// assert!(p.check(home.path().join(".ssh"), false).unwrap_err().needs_force());
+/// assert!(p.check(home.path().join(".ssh"), true).is_ok());
+/// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Protection {

@@ -462,12 +462,15 @@ impl Relabel {
         // The root last: an interrupted run leaves it for the next one.
         if !walk.stop.load(Ordering::Relaxed) {
             let mut buf = [0u8; xattr::INLINE];
+            let mut tally = Tally::default();
             walk.label(
                 Loc::Fd(root.fd.as_fd()),
                 FileKind::Dir,
                 &|| root.path.clone(),
                 &mut buf,
+                &mut tally,
             );
+            walk.flush(&mut tally);
         }
         walk.report_progress();
         Ok(walk.into_report())
@@ -493,7 +496,15 @@ impl Relabel {
             stop: AtomicBool::new(false),
         };
         let mut buf = [0u8; xattr::INLINE];
-        walk.label(Loc::Path(path), kind, &|| path.to_path_buf(), &mut buf);
+        let mut tally = Tally::default();
+        walk.label(
+            Loc::Path(path),
+            kind,
+            &|| path.to_path_buf(),
+            &mut buf,
+            &mut tally,
+        );
+        walk.flush(&mut tally);
         walk.into_report()
     }
 
@@ -565,6 +576,13 @@ struct Queue {
     tasks: Vec<Task>,
     /// Tasks queued plus tasks being worked on; the walk ends at 0.
     pending: usize,
+}
+
+/// A worker's counts not yet added to the shared ones.
+#[derive(Default)]
+struct Tally {
+    changed: u64,
+    unchanged: u64,
 }
 
 #[derive(Default)]
@@ -654,6 +672,7 @@ fn child_path(parent: &Path, name: &CStr) -> PathBuf {
 struct Scratch {
     dents: Vec<MaybeUninit<u8>>,
     xattr: [u8; xattr::INLINE],
+    tally: Tally,
     subdirs: Vec<CString>,
     out: Vec<Task>,
 }
@@ -669,6 +688,7 @@ impl Walk<'_> {
         let mut scratch = Scratch {
             dents: vec![MaybeUninit::uninit(); DENTS],
             xattr: [0u8; xattr::INLINE],
+            tally: Tally::default(),
             subdirs: Vec::new(),
             out: Vec::new(),
         };
@@ -722,7 +742,14 @@ impl Walk<'_> {
             Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
                 // No longer a directory (swapped for a symlink or a file):
                 // label what is there now, never following it.
-                self.entry(&parent, name, FileType::Unknown, &mut scratch.xattr);
+                self.entry(
+                    &parent,
+                    name,
+                    FileType::Unknown,
+                    &mut scratch.xattr,
+                    &mut scratch.tally,
+                );
+                self.flush(&mut scratch.tally);
                 return;
             }
             Err(e) => {
@@ -743,6 +770,7 @@ impl Walk<'_> {
             FileKind::Dir,
             &|| path.clone(),
             &mut scratch.xattr,
+            &mut scratch.tally,
         );
         self.read(Arc::new(DirNode { fd, path }), scratch);
     }
@@ -753,6 +781,7 @@ impl Walk<'_> {
         let Scratch {
             dents,
             xattr,
+            tally,
             subdirs,
             out,
         } = scratch;
@@ -778,7 +807,7 @@ impl Walk<'_> {
             if ft == FileType::Directory {
                 subdirs.push(name.to_owned());
             } else {
-                self.entry(&node, name, ft, xattr);
+                self.entry(&node, name, ft, xattr, tally);
             }
             if self.stop.load(Ordering::Relaxed) {
                 break;
@@ -796,6 +825,7 @@ impl Walk<'_> {
             parent: Arc::clone(&node),
             name,
         }));
+        self.flush(tally);
         self.counts
             .dirs
             .fetch_add(u64::from(finished), Ordering::Relaxed);
@@ -810,6 +840,7 @@ impl Walk<'_> {
         name: &CStr,
         ft: FileType,
         xbuf: &mut [u8; xattr::INLINE],
+        tally: &mut Tally,
     ) {
         let path = || child_path(&node.path, name);
         if !self.excludes.is_empty() && self.excludes.contains(&path()) {
@@ -826,7 +857,7 @@ impl Walk<'_> {
         // A directory seen here (d_type unknown, or a swap back) is labeled
         // in place but not entered: entering it is the job of an Open task,
         // and re-queueing could loop on a swapping entry.
-        self.label(Loc::At(node.fd.as_fd(), name), kind, &path, xbuf);
+        self.label(Loc::At(node.fd.as_fd(), name), kind, &path, xbuf, tally);
     }
 
     /// Reads the label at `loc`, decides, writes if it differs, and counts.
@@ -836,6 +867,7 @@ impl Walk<'_> {
         kind: FileKind,
         path: &dyn Fn() -> PathBuf,
         xbuf: &mut [u8; xattr::INLINE],
+        tally: &mut Tally,
     ) {
         let api = self.cfg.api;
         let current: Option<Cow<'_, [u8]>> = match loc.read(xbuf, api) {
@@ -859,8 +891,7 @@ impl Walk<'_> {
                     .as_deref()
                     .is_some_and(|cur| same_bytes(cur, value) || parse(cur).as_ref() == Some(ctx));
                 if same {
-                    self.counts.unchanged.fetch_add(1, Ordering::Relaxed);
-                    self.counts.visited.fetch_add(1, Ordering::Relaxed);
+                    tally.unchanged += 1;
                     return;
                 }
                 (Cow::Borrowed(value.as_slice()), Cow::Borrowed(ctx))
@@ -872,8 +903,7 @@ impl Walk<'_> {
                         (Cow::Owned(new.to_xattr_value()), Cow::Owned(new))
                     }
                     _ => {
-                        self.counts.unchanged.fetch_add(1, Ordering::Relaxed);
-                        self.counts.visited.fetch_add(1, Ordering::Relaxed);
+                        tally.unchanged += 1;
                         return;
                     }
                 }
@@ -886,11 +916,21 @@ impl Walk<'_> {
                 Err((e, call)) => return self.fail(path(), LabelError::io(path(), call, e.into())),
             }
         }
-        self.counts.changed.fetch_add(1, Ordering::Relaxed);
-        self.counts.visited.fetch_add(1, Ordering::Relaxed);
+        tally.changed += 1;
         if let Some(f) = &self.cfg.on_change {
             f(&path(), &new);
         }
+    }
+
+    /// Adds a worker's counts to the shared ones (once per batch, not per
+    /// entry, so that workers do not fight over the counters' cache line).
+    fn flush(&self, tally: &mut Tally) {
+        let c = &self.counts;
+        c.changed.fetch_add(tally.changed, Ordering::Relaxed);
+        c.unchanged.fetch_add(tally.unchanged, Ordering::Relaxed);
+        c.visited
+            .fetch_add(tally.changed + tally.unchanged, Ordering::Relaxed);
+        *tally = Tally::default();
     }
 
     fn fail(&self, path: PathBuf, error: LabelError) {

@@ -13,9 +13,10 @@
 //!   next run redoes the tree.
 //! - Work is a LIFO queue of directories to open and of directories to
 //!   continue reading. A directory is read in batches (one `getdents64`
-//!   buffer at a time) and set aside once a batch has found enough
-//!   subdirectories, which are worked on first. The queue therefore holds at
-//!   most about depth x batch entries, whatever the tree's size.
+//!   buffer, 32 KiB, at a time) and set aside once a batch has found enough
+//!   subdirectories, which are worked on first. The queue therefore holds
+//!   at most about depth x one buffer's worth of names (and one open fd per
+//!   directory being read), whatever the tree's size.
 //! - Labels are read before they are written and only differing ones are
 //!   written (no ctime churn, and an unchanged run costs one `getxattrat`
 //!   per entry).
@@ -395,7 +396,19 @@ impl Relabel {
     /// only a root that cannot be opened, a protected root, or a kernel
     /// without a safe relative call is an error.
     pub fn run(&self, path: impl AsRef<Path>) -> Result<Report, RelabelError> {
-        let path = path.as_ref();
+        self.run_counting(path.as_ref()).map(|(report, _)| report)
+    }
+
+    /// [`run`](Self::run), also returning the longest the work queue got.
+    fn run_counting(&self, path: &Path) -> Result<(Report, usize), RelabelError> {
+        // `link/` would make the kernel follow `link`: drop trailing slashes
+        // (and `.` components) so that a symlink root is the link itself.
+        let trimmed: PathBuf = path.components().collect();
+        let path = if trimmed.as_os_str().is_empty() {
+            path
+        } else {
+            trimmed.as_path()
+        };
         match &self.protection {
             Some(p) => p.check(path, self.force)?,
             None => Protection::system().check(path, self.force)?,
@@ -409,7 +422,9 @@ impl Relabel {
             Mode::empty(),
         ) {
             Ok(fd) => fd,
-            Err(Errno::NOTDIR) | Err(Errno::LOOP) => return Ok(self.run_single(path, &target)),
+            Err(Errno::NOTDIR) | Err(Errno::LOOP) => {
+                return Ok((self.run_single(path, &target), 0))
+            }
             Err(e) => return Err(RelabelError::Root(LabelError::io(path, "openat", e.into()))),
         };
         let st = rustix::fs::fstat(&root)
@@ -420,7 +435,7 @@ impl Relabel {
 
         let excludes = self.resolve_excludes(path);
         if excludes.contains(path) {
-            return Ok(Report::default());
+            return Ok((Report::default(), 0));
         }
         let walk = Walk {
             cfg: self,
@@ -430,6 +445,7 @@ impl Relabel {
             queue: Mutex::new(Queue {
                 tasks: Vec::new(),
                 pending: 0,
+                peak: 0,
             }),
             cond: Condvar::new(),
             counts: Counts::default(),
@@ -473,7 +489,8 @@ impl Relabel {
             walk.flush(&mut tally);
         }
         walk.report_progress();
-        Ok(walk.into_report())
+        let peak = walk.lock().peak;
+        Ok((walk.into_report(), peak))
     }
 
     /// The root is not a directory: label it alone, by path, not followed.
@@ -489,6 +506,7 @@ impl Relabel {
             queue: Mutex::new(Queue {
                 tasks: Vec::new(),
                 pending: 0,
+                peak: 0,
             }),
             cond: Condvar::new(),
             counts: Counts::default(),
@@ -576,6 +594,8 @@ struct Queue {
     tasks: Vec<Task>,
     /// Tasks queued plus tasks being worked on; the walk ends at 0.
     pending: usize,
+    /// The most tasks ever queued at once.
+    peak: usize,
 }
 
 /// A worker's counts not yet added to the shared ones.
@@ -620,13 +640,9 @@ enum Loc<'a> {
 impl Loc<'_> {
     fn read(self, buf: &mut [u8], api: Api) -> Result<usize, (Errno, &'static str)> {
         match self {
-            Loc::Fd(fd) => {
-                rustix::fs::fgetxattr(fd, xattr::NAME, buf).map_err(|e| (e, "fgetxattr"))
-            }
+            Loc::Fd(fd) => xattr::fget(fd, buf).map_err(|e| (e, "fgetxattr")),
             Loc::At(dirfd, name) => xattr::getxattrat(dirfd, name, buf, api),
-            Loc::Path(p) => {
-                rustix::fs::lgetxattr(p, xattr::NAME, buf).map_err(|e| (e, "lgetxattr"))
-            }
+            Loc::Path(p) => xattr::lget(p, buf).map_err(|e| (e, "lgetxattr")),
         }
     }
 
@@ -715,6 +731,7 @@ impl Walk<'_> {
             let mut q = self.lock();
             q.tasks.append(&mut scratch.out);
             q.pending = q.pending + added - 1;
+            q.peak = q.peak.max(q.tasks.len());
             let done = q.pending == 0;
             drop(q);
             if done || added > 1 {
@@ -971,5 +988,151 @@ impl Walk<'_> {
                 .into_inner()
                 .unwrap_or_else(|e| e.into_inner()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xattrs_work(dir: &Path) -> bool {
+        let probe = dir.join(".probe");
+        std::fs::write(&probe, "").unwrap();
+        let ok = match super::super::set(&probe, &DEFAULT_FILE_CONTEXT.parse().unwrap()) {
+            Ok(()) => true,
+            Err(e) if std::env::var("SELINUX_MCS_REQUIRE_XATTR").is_ok_and(|v| v == "1") => {
+                panic!("security.selinux xattrs are required: {e}")
+            }
+            Err(e) => {
+                eprintln!("skipping: {e}");
+                false
+            }
+        };
+        std::fs::remove_file(&probe).unwrap();
+        ok
+    }
+
+    fn relabel(target: Target) -> Relabel {
+        let mut r = Relabel::new(target);
+        r.protection(Protection::with_homes(Vec::<PathBuf>::new()));
+        r
+    }
+
+    #[test]
+    fn same_bytes_ignores_one_trailing_nul() {
+        assert!(same_bytes(b"u:r:t:s0\0", b"u:r:t:s0\0"));
+        assert!(same_bytes(b"u:r:t:s0", b"u:r:t:s0\0"));
+        assert!(!same_bytes(b"u:r:t:s0:c1", b"u:r:t:s0\0"));
+        assert!(!same_bytes(b"", b"u:r:t:s0\0"));
+    }
+
+    #[test]
+    fn the_queue_stays_small_in_a_wide_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        if !xattrs_work(tmp.path()) {
+            return;
+        }
+        let root = tmp.path().join("wide");
+        for i in 0..4000 {
+            std::fs::create_dir_all(root.join(format!("d{i}"))).unwrap();
+        }
+        let (report, peak) = relabel(Target::Shared)
+            .threads(1)
+            .dry_run(true)
+            .run_counting(&root)
+            .unwrap();
+        assert_eq!(report.visited, 4001);
+        // At most one getdents buffer of subdirectories (and the directory
+        // set aside) at a time, not all 4000.
+        assert!(peak <= DENTS / 24 + 1, "peak queue {peak}");
+    }
+
+    #[test]
+    fn equivalent_spellings_and_long_labels() {
+        let tmp = tempfile::tempdir().unwrap();
+        if !xattrs_work(tmp.path()) {
+            return;
+        }
+        let root = tmp.path().join("t");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join("f"), "").unwrap();
+        // Stored without the NUL and in a non-canonical order: the same
+        // context, so nothing is written.
+        for p in [root.join("f"), root.clone()] {
+            rustix::fs::lsetxattr(
+                &p,
+                "security.selinux",
+                b"system_u:object_r:container_file_t:s0:c5,c2",
+                rustix::fs::XattrFlags::empty(),
+            )
+            .unwrap();
+        }
+        let report = relabel(Target::Private("s0:c2,c5".parse().unwrap()))
+            .run(&root)
+            .unwrap();
+        assert_eq!((report.changed, report.unchanged), (0, 2));
+
+        // A label longer than the inline buffer is read whole.
+        let long_type = "t".repeat(400);
+        let long: SecurityContext = format!("u:r:{long_type}:s0").parse().unwrap();
+        super::super::set(root.join("f"), &long).unwrap();
+        let report = relabel(Target::Context(long.clone())).run(&root).unwrap();
+        assert_eq!((report.changed, report.unchanged), (1, 1));
+        assert_eq!(super::super::get(root.join("f")).unwrap(), long);
+        let seen = Arc::new(Mutex::new(None));
+        let s = Arc::clone(&seen);
+        relabel(Target::Custom(Arc::new(move |p, _, cur| {
+            if p.ends_with("f") {
+                *s.lock().unwrap() = cur.cloned();
+            }
+            None
+        })))
+        .run(&root)
+        .unwrap();
+        assert_eq!(seen.lock().unwrap().as_ref(), Some(&long));
+    }
+
+    #[test]
+    fn a_trailing_slash_does_not_follow_a_symlink_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        if !xattrs_work(tmp.path()) {
+            return;
+        }
+        let real = tmp.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::fs::write(real.join("f"), "").unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut spelled = link.into_os_string();
+        spelled.push("/");
+        let report = relabel(Target::Shared).run(&spelled).unwrap();
+        assert_eq!(report.visited, 1);
+        assert!(super::super::get(real.join("f")).is_err());
+    }
+
+    #[test]
+    fn entries_that_vanish_are_not_failures() {
+        let tmp = tempfile::tempdir().unwrap();
+        if !xattrs_work(tmp.path()) {
+            return;
+        }
+        let root = tmp.path().join("v");
+        for i in 0..50 {
+            std::fs::create_dir_all(root.join(format!("d{i}"))).unwrap();
+            for j in 0..20 {
+                std::fs::write(root.join(format!("d{i}/f{j}")), "").unwrap();
+            }
+        }
+        let r2 = root.clone();
+        let remover = std::thread::spawn(move || {
+            for i in (0..50).rev() {
+                let _ = std::fs::remove_dir_all(r2.join(format!("d{i}")));
+            }
+        });
+        for _ in 0..20 {
+            let report = relabel(Target::Shared).threads(2).run(&root).unwrap();
+            assert_eq!(report.failures, vec![]);
+        }
+        remover.join().unwrap();
     }
 }

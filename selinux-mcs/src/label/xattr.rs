@@ -49,6 +49,34 @@ pub(crate) fn read_value(
     }
 }
 
+/// `lgetxattr`; an empty `buf` asks for the size (rustix answers 0 for an
+/// empty buffer, so its `_query` function is used).
+pub(crate) fn lget(path: impl rustix::path::Arg, buf: &mut [u8]) -> Result<usize, Errno> {
+    if buf.is_empty() {
+        rustix::fs::lgetxattr_query(path, NAME)
+    } else {
+        rustix::fs::lgetxattr(path, NAME, buf)
+    }
+}
+
+/// `getxattr`, following symlinks; an empty `buf` asks for the size.
+fn get_follow(path: &Path, buf: &mut [u8]) -> Result<usize, Errno> {
+    if buf.is_empty() {
+        rustix::fs::getxattr_query(path, NAME)
+    } else {
+        rustix::fs::getxattr(path, NAME, buf)
+    }
+}
+
+/// `fgetxattr`; an empty `buf` asks for the size.
+pub(crate) fn fget(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    if buf.is_empty() {
+        rustix::fs::fgetxattr_query(fd, NAME)
+    } else {
+        rustix::fs::fgetxattr(fd, NAME, buf)
+    }
+}
+
 fn parse(path: &Path, raw: Vec<u8>) -> Result<SecurityContext, LabelError> {
     SecurityContext::from_bytes_with(&raw, &Limits::default()).map_err(|source| {
         LabelError::Invalid {
@@ -84,8 +112,7 @@ fn fd_path(fd: BorrowedFd<'_>) -> PathBuf {
 #[doc(alias = "lgetfilecon_raw")]
 pub fn get(path: impl AsRef<Path>) -> Result<SecurityContext, LabelError> {
     let path = path.as_ref();
-    let raw = read_value(|buf| rustix::fs::lgetxattr(path, NAME, buf))
-        .map_err(|e| io_err(path, "lgetxattr", e))?;
+    let raw = read_value(|buf| lget(path, buf)).map_err(|e| io_err(path, "lgetxattr", e))?;
     parse(path, raw)
 }
 
@@ -96,8 +123,7 @@ pub fn get(path: impl AsRef<Path>) -> Result<SecurityContext, LabelError> {
 #[doc(alias = "getfilecon_raw")]
 pub fn get_deref(path: impl AsRef<Path>) -> Result<SecurityContext, LabelError> {
     let path = path.as_ref();
-    let raw = read_value(|buf| rustix::fs::getxattr(path, NAME, buf))
-        .map_err(|e| io_err(path, "getxattr", e))?;
+    let raw = read_value(|buf| get_follow(path, buf)).map_err(|e| io_err(path, "getxattr", e))?;
     parse(path, raw)
 }
 
@@ -110,8 +136,7 @@ pub fn get_deref(path: impl AsRef<Path>) -> Result<SecurityContext, LabelError> 
 #[doc(alias = "fgetfilecon_raw")]
 pub fn get_fd(fd: impl AsFd) -> Result<SecurityContext, LabelError> {
     let fd = fd.as_fd();
-    let raw = read_value(|buf| rustix::fs::fgetxattr(fd, NAME, buf))
-        .map_err(|e| io_err(&fd_path(fd), "fgetxattr", e))?;
+    let raw = read_value(|buf| fget(fd, buf)).map_err(|e| io_err(&fd_path(fd), "fgetxattr", e))?;
     parse(&fd_path(fd), raw)
 }
 
@@ -385,7 +410,7 @@ pub(crate) fn getxattrat(
     }
     let mut scratch = [0u8; 320];
     let path = proc_path(dirfd, name, &mut scratch);
-    rustix::fs::lgetxattr(path, NAME, buf).map_err(|e| (e, "lgetxattr"))
+    lget(path, buf).map_err(|e| (e, "lgetxattr"))
 }
 
 /// Writes `name`'s label relative to `dirfd`, never following `name`.

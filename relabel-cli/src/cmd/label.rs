@@ -68,7 +68,7 @@ pub struct ApplyArgs {
     /// The file context whose user, role and type --shared and --private
     /// use (default: the container contexts file's `file`, else
     /// system_u:object_r:container_file_t:s0).
-    #[arg(long, value_name = "CTX")]
+    #[arg(long, value_name = "CTX", conflicts_with = "context")]
     pub file_context: Option<String>,
     /// Count what would change; write nothing.
     #[arg(long)]

@@ -820,7 +820,19 @@ impl Walk<'_> {
             if name == c"." || name == c".." {
                 continue;
             }
-            let ft = entry.file_type();
+            let mut ft = entry.file_type();
+            if ft == FileType::Unknown {
+                // No d_type from this filesystem: ask, without following.
+                match rustix::fs::statat(&node.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+                    Ok(st) => ft = FileType::from_raw_mode(st.st_mode),
+                    Err(Errno::NOENT) => continue,
+                    Err(e) => {
+                        let path = child_path(&node.path, name);
+                        self.fail(path.clone(), LabelError::io(&path, "fstatat", e.into()));
+                        continue;
+                    }
+                }
+            }
             if ft == FileType::Directory {
                 subdirs.push(name.to_owned());
             } else {

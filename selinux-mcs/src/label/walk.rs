@@ -409,7 +409,7 @@ impl Relabel {
         } else {
             trimmed.as_path()
         };
-        match &self.protection {
+        let checked = match &self.protection {
             Some(p) => p.check(path, self.force)?,
             None => Protection::system().check(path, self.force)?,
         };
@@ -429,6 +429,19 @@ impl Relabel {
         };
         let st = rustix::fs::fstat(&root)
             .map_err(|e| RelabelError::Root(LabelError::io(path, "fstat", e.into())))?;
+        // What was opened must be what was checked: a path swapped between
+        // the check and the open is refused.
+        let same = rustix::fs::stat(&checked)
+            .is_ok_and(|c| c.st_dev == st.st_dev && c.st_ino == st.st_ino);
+        if !same {
+            return Err(RelabelError::Root(LabelError::io(
+                path,
+                "openat",
+                std::io::Error::other(
+                    "the path changed between the protected-path check and the open",
+                ),
+            )));
+        }
         if self.api == Api::ProcFd || !xattr::at_calls_available() {
             xattr::proc_fd_usable(root.as_fd()).map_err(RelabelError::NoSafeXattrCall)?;
         }

@@ -734,10 +734,19 @@ impl Walk<'_> {
                     q = self.cond.wait(q).unwrap_or_else(|e| e.into_inner());
                 }
             };
+            let mut panicked = None;
             if !self.stop.load(Ordering::Relaxed) {
-                match task {
+                // A panic (in a custom rule or a callback) must not leave the
+                // other workers waiting for this task forever: stop the walk,
+                // finish the bookkeeping, then let the panic go on.
+                let run = std::panic::AssertUnwindSafe(|| match task {
                     Task::Open { parent, name } => self.open(parent, &name, &mut scratch),
                     Task::Read(node) => self.read(node, &mut scratch),
+                });
+                if let Err(payload) = std::panic::catch_unwind(run) {
+                    self.stop.store(true, Ordering::Relaxed);
+                    scratch.out.clear();
+                    panicked = Some(payload);
                 }
             }
             let added = scratch.out.len();
@@ -751,6 +760,9 @@ impl Walk<'_> {
                 self.cond.notify_all();
             } else if added == 1 {
                 self.cond.notify_one();
+            }
+            if let Some(payload) = panicked {
+                std::panic::resume_unwind(payload);
             }
         }
     }
@@ -1133,6 +1145,28 @@ mod tests {
         let report = relabel(Target::Shared).run(&spelled).unwrap();
         assert_eq!(report.visited, 1);
         assert!(super::super::get(real.join("f")).is_err());
+    }
+
+    #[test]
+    fn a_panicking_rule_does_not_hang_the_walk() {
+        let tmp = tempfile::tempdir().unwrap();
+        for i in 0..20 {
+            std::fs::create_dir_all(tmp.path().join(format!("d{i}/e"))).unwrap();
+        }
+        for threads in [1, 3] {
+            let result = std::panic::catch_unwind(|| {
+                relabel(Target::Custom(Arc::new(|p, _, _| {
+                    if p.ends_with("e") {
+                        panic!("rule failed");
+                    }
+                    None
+                })))
+                .threads(threads)
+                .dry_run(true)
+                .run(tmp.path())
+            });
+            assert!(result.is_err(), "the panic reaches the caller");
+        }
     }
 
     #[test]

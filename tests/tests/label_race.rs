@@ -12,11 +12,19 @@ use selinux_mcs::label::{Relabel, Target};
 
 const SENTINEL: &str = "system_u:object_r:sentinel_t:s0";
 
+/// The sentinel mirrors the names inside the tree, so that a walker that
+/// resolved paths again (instead of using directory fds) would hit its files.
 fn sentinel_entries(sentinel: &Path) -> Vec<std::path::PathBuf> {
-    ["", "f1", "f2", "sub", "sub/g", "sub/deeper", "sub/deeper/h"]
+    let mut v: Vec<_> = ["", "inner", "inner/more"]
         .iter()
         .map(|p| sentinel.join(p))
-        .collect()
+        .collect();
+    for i in 0..20 {
+        for dir in ["", "inner/", "inner/more/"] {
+            v.push(sentinel.join(format!("{dir}file{i}")));
+        }
+    }
+    v
 }
 
 #[test]
@@ -27,9 +35,11 @@ fn swapping_a_directory_for_a_symlink_never_reaches_the_sentinel() {
     }
     let root = tmp.path().join("tree");
     let sentinel = tmp.path().join("sentinel");
-    std::fs::create_dir_all(sentinel.join("sub/deeper")).unwrap();
-    for f in ["f1", "f2", "sub/g", "sub/deeper/h"] {
-        std::fs::write(sentinel.join(f), "secret").unwrap();
+    std::fs::create_dir_all(sentinel.join("inner/more")).unwrap();
+    for e in sentinel_entries(&sentinel) {
+        if !e.exists() {
+            std::fs::write(&e, "secret").unwrap();
+        }
     }
     for e in sentinel_entries(&sentinel) {
         selinux_mcs::label::set(&e, &ctx(SENTINEL)).unwrap();
@@ -44,32 +54,28 @@ fn swapping_a_directory_for_a_symlink_never_reaches_the_sentinel() {
         std::fs::write(root.join(format!("d/inner/more/file{i}")), "x").unwrap();
     }
     std::os::unix::fs::symlink(&sentinel, root.join("x")).unwrap();
-    std::os::unix::fs::symlink(sentinel.join("sub"), root.join("d/y")).unwrap();
+    std::os::unix::fs::symlink(sentinel.join("inner"), root.join("d/y")).unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
     let swaps = Arc::new(AtomicU64::new(0));
-    let swapper = |a: std::path::PathBuf, b: std::path::PathBuf| {
+    // The swappers work relative to directory fds, so that they themselves
+    // never resolve a path through the symlink (which could move the
+    // sentinel's own entries into the tree).
+    let swapper = |dir: std::fs::File, a: &'static str, b: &'static str| {
         let stop = Arc::clone(&stop);
         let swaps = Arc::clone(&swaps);
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                // d/ may be swapped away while we exchange inside it.
-                if rustix::fs::renameat_with(
-                    rustix::fs::CWD,
-                    &a,
-                    rustix::fs::CWD,
-                    &b,
-                    rustix::fs::RenameFlags::EXCHANGE,
-                )
-                .is_ok()
+                if rustix::fs::renameat_with(&dir, a, &dir, b, rustix::fs::RenameFlags::EXCHANGE)
+                    .is_ok()
                 {
                     swaps.fetch_add(1, Ordering::Relaxed);
                 }
             }
         })
     };
-    let top = swapper(root.join("d"), root.join("x"));
-    let inner = swapper(root.join("d/inner"), root.join("d/y"));
+    let top = swapper(std::fs::File::open(&root).unwrap(), "d", "x");
+    let inner = swapper(std::fs::File::open(root.join("d")).unwrap(), "inner", "y");
 
     let targets = [
         ctx("system_u:object_r:container_file_t:s0:c1,c2"),

@@ -397,3 +397,50 @@ fn json_report_shape() {
         serde_json::json!({"visited": 14, "changed": 13, "unchanged": 1, "failed": 0, "failures": []})
     );
 }
+
+#[test]
+fn only_differing_labels_are_written() {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = tempfile::tempdir().unwrap();
+    if !xattrs_work(tmp.path()) {
+        return;
+    }
+    let root = tmp.path().join("mixed");
+    std::fs::create_dir(&root).unwrap();
+    // Unlabeled, already right, and wrong entries, interleaved, so that the
+    // walker switches between its create-first and read-first paths.
+    let mut right = Vec::new();
+    for i in 0..60 {
+        let f = root.join(format!("f{i:02}"));
+        std::fs::write(&f, "x").unwrap();
+        match i % 3 {
+            0 => {}
+            1 => {
+                selinux_mcs::label::set(&f, &ctx(SHARED)).unwrap();
+                right.push(f);
+            }
+            _ => selinux_mcs::label::set(&f, &ctx("u:r:wrong_t:s0")).unwrap(),
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let ctimes: Vec<_> = right
+        .iter()
+        .map(|f| std::fs::symlink_metadata(f).unwrap().ctime_nsec())
+        .collect();
+    let report = relabel(Target::Shared).threads(1).run(&root).unwrap();
+    assert_eq!(
+        (report.visited, report.changed, report.unchanged),
+        (61, 41, 20)
+    );
+    for i in 0..60 {
+        assert_eq!(
+            label_of(&root.join(format!("f{i:02}"))).as_deref(),
+            Some(SHARED)
+        );
+    }
+    let after: Vec<_> = right
+        .iter()
+        .map(|f| std::fs::symlink_metadata(f).unwrap().ctime_nsec())
+        .collect();
+    assert_eq!(ctimes, after, "files that had the label were not written");
+}

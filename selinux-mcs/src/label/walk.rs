@@ -611,11 +611,15 @@ struct Queue {
     peak: usize,
 }
 
-/// A worker's counts not yet added to the shared ones.
+/// A worker's counts not yet added to the shared ones, and what it has
+/// learnt about the tree.
 #[derive(Default)]
 struct Tally {
     changed: u64,
     unchanged: u64,
+    /// The last entry had no label: try `XATTR_CREATE` before reading (one
+    /// call instead of two on a fresh tree; `EEXIST` means "read first").
+    create_first: bool,
 }
 
 #[derive(Default)]
@@ -659,13 +663,19 @@ impl Loc<'_> {
         }
     }
 
-    fn write(self, value: &[u8], api: Api) -> Result<(), (Errno, &'static str)> {
-        let flags = rustix::fs::XattrFlags::empty();
+    /// Writes `value`; with `create_only`, only if there is no label yet
+    /// (`XATTR_CREATE`: `EEXIST` otherwise, and nothing is written).
+    fn write(self, value: &[u8], api: Api, create_only: bool) -> Result<(), (Errno, &'static str)> {
+        let flags = if create_only {
+            rustix::fs::XattrFlags::CREATE
+        } else {
+            rustix::fs::XattrFlags::empty()
+        };
         match self {
             Loc::Fd(fd) => {
                 rustix::fs::fsetxattr(fd, xattr::NAME, value, flags).map_err(|e| (e, "fsetxattr"))
             }
-            Loc::At(dirfd, name) => xattr::setxattrat(dirfd, name, value, api),
+            Loc::At(dirfd, name) => xattr::setxattrat(dirfd, name, value, flags, api),
             Loc::Path(p) => {
                 rustix::fs::lsetxattr(p, xattr::NAME, value, flags).map_err(|e| (e, "lsetxattr"))
             }
@@ -924,9 +934,31 @@ impl Walk<'_> {
         tally: &mut Tally,
     ) {
         let api = self.cfg.api;
+        if let (true, false, Resolved::Fixed { ctx, value }) =
+            (tally.create_first, self.cfg.dry_run, &self.target)
+        {
+            // Writes only where there is no label, so this still writes
+            // only what differs. Any error (a label already there, a
+            // read-only filesystem whose labels may already be right, ...)
+            // sends the entry down the read-first path, which decides.
+            match loc.write(value, api, true) {
+                Ok(()) => {
+                    tally.changed += 1;
+                    if let Some(f) = &self.cfg.on_change {
+                        f(&path(), ctx);
+                    }
+                    return;
+                }
+                Err((Errno::NOENT, _)) => return,
+                Err(_) => tally.create_first = false,
+            }
+        }
         let current: Option<Cow<'_, [u8]>> = match loc.read(xbuf, api) {
             Ok(n) => Some(Cow::Borrowed(&xbuf[..n])),
-            Err((Errno::NODATA, _)) => None,
+            Err((Errno::NODATA, _)) => {
+                tally.create_first = true;
+                None
+            }
             Err((Errno::NOENT, _)) => return, // vanished
             Err((Errno::RANGE, call)) => {
                 match xattr::read_value(|b| loc.read(b, api).map_err(|e| e.0)) {
@@ -964,7 +996,7 @@ impl Walk<'_> {
             }
         };
         if !self.cfg.dry_run {
-            match loc.write(&value, api) {
+            match loc.write(&value, api, false) {
                 Ok(()) => {}
                 Err((Errno::NOENT, _)) => return,
                 Err((e, call)) => return self.fail(path(), LabelError::io(path(), call, e.into())),
@@ -984,7 +1016,8 @@ impl Walk<'_> {
         c.unchanged.fetch_add(tally.unchanged, Ordering::Relaxed);
         c.visited
             .fetch_add(tally.changed + tally.unchanged, Ordering::Relaxed);
-        *tally = Tally::default();
+        tally.changed = 0;
+        tally.unchanged = 0;
     }
 
     fn fail(&self, path: PathBuf, error: LabelError) {

@@ -218,8 +218,14 @@ pub fn set_fd(fd: impl AsFd, ctx: &SecurityContext) -> Result<(), LabelError> {
 pub fn set_at(dirfd: impl AsFd, name: &CStr, ctx: &SecurityContext) -> Result<(), LabelError> {
     let dirfd = dirfd.as_fd();
     let path = Path::new(std::ffi::OsStr::from_bytes(name.to_bytes()));
-    setxattrat(dirfd, name, &ctx.to_xattr_value(), Api::Auto)
-        .map_err(|(e, call)| io_err(path, call, e))
+    setxattrat(
+        dirfd,
+        name,
+        &ctx.to_xattr_value(),
+        rustix::fs::XattrFlags::empty(),
+        Api::Auto,
+    )
+    .map_err(|(e, call)| io_err(path, call, e))
 }
 
 /// Which calls label an entry relative to its directory's fd.
@@ -341,14 +347,19 @@ fn raw_getxattrat(dirfd: BorrowedFd<'_>, name: &CStr, buf: &mut [u8]) -> Result<
     }
 }
 
-fn raw_setxattrat(dirfd: BorrowedFd<'_>, name: &CStr, value: &[u8]) -> Result<(), Errno> {
+fn raw_setxattrat(
+    dirfd: BorrowedFd<'_>,
+    name: &CStr,
+    value: &[u8],
+    flags: rustix::fs::XattrFlags,
+) -> Result<(), Errno> {
     let Some((nr, _)) = AT_NRS else {
         return Err(Errno::NOSYS);
     };
     let args = XattrArgs {
         value: value.as_ptr() as u64,
         size: u32::try_from(value.len()).map_err(|_| Errno::TOOBIG)?,
-        flags: 0,
+        flags: flags.bits(),
     };
     // SAFETY: setxattrat(int dfd, const char *path, unsigned int at_flags,
     // const char *name, const struct xattr_args *args, size_t usize). The
@@ -413,15 +424,17 @@ pub(crate) fn getxattrat(
     lget(path, buf).map_err(|e| (e, "lgetxattr"))
 }
 
-/// Writes `name`'s label relative to `dirfd`, never following `name`.
+/// Writes `name`'s label relative to `dirfd`, never following `name`
+/// (`flags`: `XATTR_CREATE` writes only when there is no label yet).
 pub(crate) fn setxattrat(
     dirfd: BorrowedFd<'_>,
     name: &CStr,
     value: &[u8],
+    flags: rustix::fs::XattrFlags,
     api: Api,
 ) -> Result<(), (Errno, &'static str)> {
     if use_at(api) {
-        match raw_setxattrat(dirfd, name, value) {
+        match raw_setxattrat(dirfd, name, value, flags) {
             Err(Errno::NOSYS) => AT_CALLS.store(2, Ordering::Relaxed),
             r => return r.map_err(|e| (e, "setxattrat")),
         }
@@ -431,8 +444,7 @@ pub(crate) fn setxattrat(
     }
     let mut scratch = [0u8; 320];
     let path = proc_path(dirfd, name, &mut scratch);
-    rustix::fs::lsetxattr(path, NAME, value, rustix::fs::XattrFlags::empty())
-        .map_err(|e| (e, "lsetxattr"))
+    rustix::fs::lsetxattr(path, NAME, value, flags).map_err(|e| (e, "lsetxattr"))
 }
 
 /// Checks that `/proc/self/fd/<fd>` resolves (the fallback needs it).

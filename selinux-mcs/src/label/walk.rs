@@ -896,8 +896,9 @@ impl Walk<'_> {
         self.report_progress();
     }
 
-    /// Labels the non-directory entry `name` of `node` (or a directory, when
-    /// `ft` is unknown and it turns out to be one, which is then queued).
+    /// Labels the non-directory entry `name` of `node`, never following it.
+    /// `ft` unknown means "look": after a swap it may be anything, even a
+    /// directory again, which is then labeled but not entered.
     fn entry(
         &self,
         node: &Arc<DirNode>,

@@ -185,22 +185,11 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
         });
     }
 
-    let mut report = Report::default();
-    for path in &args.paths {
-        match relabel.run(path) {
-            Ok(r) => report.merge(r),
-            Err(RelabelError::Protected(e)) => return Err(CliError::usage(e)),
-            Err(RelabelError::Root(e)) => {
-                report.visited += 1;
-                report.failed += 1;
-                report.failures.push(Failure::new(path, e));
-            }
-            Err(e) => return Err(CliError::failed(e)),
-        }
-    }
+    let result = run_all(&relabel, &args.paths);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let report = result?;
 
     if args.json {
         let text = serde_json::to_string(&report)
@@ -234,6 +223,25 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
     } else {
         Exit::Failed
     })
+}
+
+/// Relabels every path, one report for all. A root that cannot be opened
+/// is a failure in the report; a protected one is bad input.
+fn run_all(relabel: &Relabel, paths: &[PathBuf]) -> Result<Report, CliError> {
+    let mut report = Report::default();
+    for path in paths {
+        match relabel.run(path) {
+            Ok(r) => report.merge(r),
+            Err(RelabelError::Protected(e)) => return Err(CliError::usage(e)),
+            Err(RelabelError::Root(e)) => {
+                report.visited += 1;
+                report.failed += 1;
+                report.failures.push(Failure::new(path, e));
+            }
+            Err(e) => return Err(CliError::failed(e)),
+        }
+    }
+    Ok(report)
 }
 
 /// Arguments of `relabel show`.

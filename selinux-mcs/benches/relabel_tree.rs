@@ -14,8 +14,9 @@
 //! `--rss` measures the peak RSS of a relabel in a child process (the
 //! bench's own memory, which holds the floor's path list, does not count).
 //! Options: `--files N` (default 100000), `--dirs N` (default files/100),
-//! `--threads N` (default: all cores), `--dir PATH` (where the temporary
-//! tree goes; default the system temp dir), `--no-chcon`.
+//! `--threads N` (default: all cores), `--rounds N` (default 5; medians
+//! are reported), `--dir PATH` (where the temporary tree goes; default the
+//! system temp dir), `--no-chcon`.
 //!
 //! `chcon` runs with `-h` (label symlinks themselves, not what they point
 //! to) and `-P` (do not traverse symlinks; chcon's default with `-R`), so
@@ -31,13 +32,9 @@ use std::time::{Duration, Instant};
 use selinux_mcs::label::{Relabel, Report, Target};
 use selinux_mcs::SecurityContext;
 
-const LABELS: [&str; 6] = [
+const LABELS: [&str; 2] = [
     "system_u:object_r:container_file_t:s0",
     "system_u:object_r:container_file_t:s0:c1,c2",
-    "system_u:object_r:container_file_t:s0:c3,c4",
-    "system_u:object_r:container_file_t:s0:c5,c6",
-    "system_u:object_r:container_file_t:s0:c7,c8",
-    "system_u:object_r:container_file_t:s0:c9,c10",
 ];
 
 struct Opts {
@@ -47,6 +44,7 @@ struct Opts {
     dir: Option<PathBuf>,
     chcon: bool,
     rss: bool,
+    rounds: usize,
     relabel_only: Option<(PathBuf, String)>,
 }
 
@@ -58,6 +56,7 @@ fn parse_opts() -> Opts {
         dir: None,
         chcon: true,
         rss: false,
+        rounds: 5,
         relabel_only: None,
     };
     let mut args = std::env::args().skip(1);
@@ -70,6 +69,7 @@ fn parse_opts() -> Opts {
             "--files" => o.files = num(args.next(), "--files"),
             "--dirs" => o.dirs = Some(num(args.next(), "--dirs")),
             "--threads" => o.threads = num(args.next(), "--threads"),
+            "--rounds" => o.rounds = num(args.next(), "--rounds").max(1),
             "--dir" => o.dir = args.next().map(PathBuf::from),
             "--no-chcon" => o.chcon = false,
             "--rss" => o.rss = true,
@@ -323,59 +323,78 @@ fn main() {
         );
     }
 
-    let mut chcon_times = Vec::new();
-    if o.chcon {
-        let t = chcon(&root, LABELS[1]);
-        line("chcon -R -h -P (change every label)", t, entries);
-        chcon_times.push(t);
-    }
-    let (change1, r) = relabel(&root, LABELS[2], threads);
-    assert_eq!(r.changed as usize, entries);
-    line("relabel (change every label)", change1, entries);
-    let (unchanged, r) = relabel(&root, LABELS[2], threads);
-    assert_eq!(r.changed, 0);
-    line("relabel (nothing to change)", unchanged, entries);
+    // Rounds of: chcon changing every label, this relabel changing every
+    // label, this relabel with nothing to change, the floor. Every step
+    // writes a label the tree does not have yet (but the unchanged run).
+    let mut steps: [Vec<Took>; 4] = Default::default();
+    let mut n = 10;
+    let mut next_label = || {
+        n += 2;
+        format!("system_u:object_r:container_file_t:s0:c{},c{}", n, n + 1)
+    };
     let paths = all_paths(&root);
     assert_eq!(paths.len(), entries);
-    let f = floor(&paths, LABELS[3]);
-    line("floor: lsetxattr per listed path, 1 thread", f, entries);
-    drop(paths);
-    if o.chcon {
-        let t = chcon(&root, LABELS[4]);
-        line("chcon -R -h -P (change every label, again)", t, entries);
-        chcon_times.push(t);
+    for round in 1..=o.rounds {
+        println!("round {round}:");
+        if o.chcon {
+            let t = chcon(&root, &next_label());
+            line("  chcon -R -h -P (change every label)", t, entries);
+            steps[0].push(t);
+        }
+        let label = next_label();
+        let (t, r) = relabel(&root, &label, threads);
+        assert_eq!(r.changed as usize, entries);
+        line("  relabel (change every label)", t, entries);
+        steps[1].push(t);
+        let (t, r) = relabel(&root, &label, threads);
+        assert_eq!(r.changed, 0);
+        line("  relabel (nothing to change)", t, entries);
+        steps[2].push(t);
+        let t = floor(&paths, &next_label());
+        line("  floor: lsetxattr per listed path, 1 thread", t, entries);
+        steps[3].push(t);
     }
-    let (change2, r) = relabel(&root, LABELS[5], threads);
-    assert_eq!(r.changed as usize, entries);
-    line("relabel (change every label, again)", change2, entries);
 
-    let best = |a: Took, b: Took| if a.wall <= b.wall { a } else { b };
-    let change = best(change1, change2);
+    // Medians: the machine may be shared, and one lucky or unlucky run
+    // should not decide.
+    let median = |v: &[Took]| -> Option<Took> {
+        let mut walls: Vec<Took> = v.to_vec();
+        walls.sort_by_key(|t| t.wall);
+        let mut cpus: Vec<Duration> = v.iter().map(|t| t.cpu).collect();
+        cpus.sort();
+        Some(Took {
+            wall: walls.get(walls.len() / 2)?.wall,
+            cpu: *cpus.get(cpus.len() / 2)?,
+        })
+    };
+    let [c, change, unchanged, f] = steps.each_ref().map(|v| median(v));
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
-    println!();
-    let chcon_best = chcon_times.into_iter().reduce(best);
-    if let Some(c) = chcon_best {
-        println!(
-            "chcon / relabel, changing (best of 2 each): {:.2}x wall, {:.2}x CPU",
-            ratio(c.wall, change.wall),
-            ratio(c.cpu, change.cpu)
-        );
+    let say = |what: &str, a: Option<Took>, b: Option<Took>| {
+        if let (Some(a), Some(b)) = (a, b) {
+            println!(
+                "{what}: {:.2}x wall, {:.2}x CPU",
+                ratio(a.wall, b.wall),
+                ratio(a.cpu, b.cpu)
+            );
+        }
+    };
+    println!("\nmedians of {} rounds:", o.rounds);
+    for (name, t) in [
+        ("chcon -R -h -P (change every label)", c),
+        ("relabel (change every label)", change),
+        ("relabel (nothing to change)", unchanged),
+        ("floor: lsetxattr per listed path, 1 thread", f),
+    ] {
+        if let Some(t) = t {
+            line(&format!("  {name}"), t, entries);
+        }
     }
-    if let Some(c) = chcon_best {
-        println!(
-            "chcon / relabel with nothing to change (chcon always writes): {:.2}x wall, {:.2}x CPU",
-            ratio(c.wall, unchanged.wall),
-            ratio(c.cpu, unchanged.cpu)
-        );
-    }
-    println!(
-        "changing / unchanged relabel: {:.2}x wall, {:.2}x CPU",
-        ratio(change.wall, unchanged.wall),
-        ratio(change.cpu, unchanged.cpu)
+    say("chcon / relabel, changing every label", c, change);
+    say(
+        "chcon / relabel with nothing to change (chcon always writes)",
+        c,
+        unchanged,
     );
-    println!(
-        "relabel changing / floor: {:.2}x wall, {:.2}x CPU",
-        ratio(change.wall, f.wall),
-        ratio(change.cpu, f.cpu)
-    );
+    say("changing / unchanged relabel", change, unchanged);
+    say("relabel changing / floor", change, f);
 }

@@ -285,21 +285,25 @@ pub(crate) fn at_call(api: Api, write: bool) -> &'static str {
 }
 
 fn use_at(api: Api) -> bool {
-    api == Api::Auto && AT_NRS.is_some() && AT_CALLS.load(Ordering::Relaxed) != 2
+    api == Api::Auto && at_calls_available()
 }
 
 /// Whether the kernel has the *xattrat calls; probes once (a `getxattrat`
-/// on the current directory, which fails with `ENOSYS` on older kernels).
+/// on the current directory, which fails with `ENOSYS` on older kernels,
+/// and with `EPERM` under seccomp profiles that predate the call: reading
+/// a label needs no privilege, so `EPERM` there means "filtered").
 pub(crate) fn at_calls_available() -> bool {
-    if !use_at(Api::Auto) {
+    if AT_NRS.is_none() {
         return false;
     }
-    if AT_CALLS.load(Ordering::Relaxed) == 1 {
-        return true;
+    match AT_CALLS.load(Ordering::Relaxed) {
+        1 => return true,
+        2 => return false,
+        _ => {}
     }
     let mut buf = [0u8; 8];
     match raw_getxattrat(rustix::fs::CWD, c".", &mut buf) {
-        Err(Errno::NOSYS) => {
+        Err(Errno::NOSYS) | Err(Errno::PERM) => {
             AT_CALLS.store(2, Ordering::Relaxed);
             false
         }

@@ -444,3 +444,34 @@ fn only_differing_labels_are_written() {
         .collect();
     assert_eq!(ctimes, after, "files that had the label were not written");
 }
+
+#[test]
+fn an_immutable_file_yields_permission_denied() {
+    let tmp = tempfile::tempdir().unwrap();
+    if !xattrs_work(tmp.path()) {
+        return;
+    }
+    let root = tmp.path().join("imm");
+    std::fs::create_dir(&root).unwrap();
+    let f = root.join("locked");
+    std::fs::write(&f, "x").unwrap();
+    let file = std::fs::File::open(&f).unwrap();
+    let flags = rustix::fs::ioctl_getflags(&file).unwrap();
+    if rustix::fs::ioctl_setflags(&file, flags | rustix::fs::IFlags::IMMUTABLE).is_err() {
+        assert!(!label_support::required(), "chattr +i is required");
+        eprintln!("skipping: this filesystem has no immutable flag");
+        return;
+    }
+    let report = relabel(Target::Shared).run(&root);
+    rustix::fs::ioctl_setflags(&file, flags).unwrap();
+    let report = report.unwrap();
+    assert_eq!((report.visited, report.changed, report.failed), (2, 1, 1));
+    let failure = &report.failures[0];
+    assert_eq!(failure.path, f);
+    assert_eq!(failure.error.kind(), ErrorKind::PermissionDenied);
+    // setxattrat, or lsetxattr on /proc/self/fd/N/locked before Linux 6.13.
+    assert!(matches!(
+        failure.error.call(),
+        Some("setxattrat" | "lsetxattr")
+    ));
+}

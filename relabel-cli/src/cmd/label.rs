@@ -265,13 +265,10 @@ pub struct ShowArgs {
 
 /// Runs `relabel show`.
 pub fn show(args: ShowArgs) -> CmdResult {
-    let mut rows = Vec::new();
     let mut failed = false;
-    for path in &args.paths {
-        collect(path, args.recursive, true, &mut rows);
-    }
     let mut out = Vec::new();
-    for (path, result) in &rows {
+    // Text is printed as the walk goes; JSON is one array at the end.
+    let mut emit = |path: &Path, result: Result<SecurityContext, LabelError>| {
         let (label, error) = match result {
             Ok(ctx) => (Some(ctx.to_string()), None),
             Err(e) if e.kind() == ErrorKind::NoLabel => (None, None),
@@ -282,14 +279,14 @@ pub fn show(args: ShowArgs) -> CmdResult {
         };
         if args.json {
             out.push(json!({"path": path.to_string_lossy(), "label": label, "error": error}));
+        } else if let Some(e) = &error {
+            eprintln!("relabel: {e}");
         } else {
-            if let Some(e) = &error {
-                eprintln!("relabel: {e}");
-            }
-            if error.is_none() || label.is_some() {
-                println!("{} {}", label.as_deref().unwrap_or("?"), path.display());
-            }
+            println!("{} {}", label.as_deref().unwrap_or("?"), path.display());
         }
+    };
+    for path in &args.paths {
+        visit(path, args.recursive, true, &mut emit);
     }
     if args.json {
         println!("{}", serde_json::Value::Array(out));
@@ -297,24 +294,23 @@ pub fn show(args: ShowArgs) -> CmdResult {
     Ok(if failed { Exit::Failed } else { Exit::Success })
 }
 
-type Row = (PathBuf, Result<SecurityContext, LabelError>);
-
-/// The label of `path` and, when recursive, of everything under it, in name
-/// order; symlinks are not followed.
-fn collect(path: &Path, recursive: bool, top: bool, rows: &mut Vec<Row>) {
-    rows.push((path.to_path_buf(), label::get(path)));
-    if !recursive {
-        return;
-    }
-    let is_dir = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
-    if !is_dir {
+/// Gives `emit` the label of `path` and, when recursive, of everything under
+/// it, in name order; symlinks are not followed.
+fn visit(
+    path: &Path,
+    recursive: bool,
+    top: bool,
+    emit: &mut dyn FnMut(&Path, Result<SecurityContext, LabelError>),
+) {
+    emit(path, label::get(path));
+    if !recursive || !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
         return;
     }
     let entries = match std::fs::read_dir(path) {
         Ok(e) => e,
         Err(e) => {
             if top || e.kind() != std::io::ErrorKind::NotFound {
-                rows.push((path.to_path_buf(), Err(LabelError::io(path, "opendir", e))));
+                emit(path, Err(LabelError::io(path, "opendir", e)));
             }
             return;
         }
@@ -324,7 +320,7 @@ fn collect(path: &Path, recursive: bool, top: bool, rows: &mut Vec<Row>) {
         .collect();
     names.sort();
     for name in names {
-        collect(&path.join(name), recursive, false, rows);
+        visit(&path.join(name), recursive, false, emit);
     }
 }
 

@@ -95,6 +95,7 @@ pub fn describe() -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Protection {
     homes: Vec<PathBuf>,
+    enabled: bool,
 }
 
 impl Protection {
@@ -124,7 +125,25 @@ impl Protection {
         let mut homes: Vec<PathBuf> = homes.into_iter().map(Into::into).collect();
         homes.sort();
         homes.dedup();
-        Protection { homes }
+        Protection {
+            homes,
+            enabled: true,
+        }
+    }
+
+    /// No protection at all: every path is allowed. For callers that write
+    /// the policy's own defaults (a restorecon equivalent relabeling
+    /// `/etc` from file_contexts), never for container labels.
+    ///
+    /// ```
+    /// use selinux_mcs::label::protected::Protection;
+    /// assert!(Protection::unrestricted().check("/etc", false).is_ok());
+    /// ```
+    pub fn unrestricted() -> Protection {
+        Protection {
+            homes: Vec::new(),
+            enabled: false,
+        }
     }
 
     /// The homes this policy protects.
@@ -147,6 +166,9 @@ impl Protection {
         };
         let lexical = normalize(path).map_err(unresolvable)?;
         let resolved = std::fs::canonicalize(path).map_err(unresolvable)?;
+        if !self.enabled {
+            return Ok(resolved);
+        }
         // What a relabel labels when the path is a symlink: the link itself,
         // in its resolved parent.
         let link = match (lexical.parent(), lexical.file_name()) {

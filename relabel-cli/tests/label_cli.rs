@@ -1,0 +1,232 @@
+//! `relabel apply`, `show` and `mount-option` end to end.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn relabel() -> Command {
+    Command::cargo_bin("relabel").expect("test setup")
+}
+
+/// Whether security.selinux xattrs work in `dir`; panics when they do not
+/// and `SELINUX_MCS_REQUIRE_XATTR=1`.
+fn xattrs_work(dir: &Path) -> bool {
+    let probe = dir.join(".probe");
+    std::fs::write(&probe, "").expect("test setup");
+    let ctx = "system_u:object_r:probe_t:s0".parse().expect("test setup");
+    let r = selinux_mcs::label::set(&probe, &ctx);
+    std::fs::remove_file(&probe).expect("test setup");
+    match r {
+        Ok(()) => true,
+        Err(e) if std::env::var("SELINUX_MCS_REQUIRE_XATTR").is_ok_and(|v| v == "1") => {
+            panic!("security.selinux xattrs are required: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping: no security.selinux xattrs here ({e})");
+            false
+        }
+    }
+}
+
+fn volume() -> Option<tempfile::TempDir> {
+    let tmp = tempfile::tempdir().expect("test setup");
+    if !xattrs_work(tmp.path()) {
+        return None;
+    }
+    std::fs::create_dir_all(tmp.path().join("v/a")).expect("test setup");
+    std::fs::write(tmp.path().join("v/a/f"), "x").expect("test setup");
+    std::os::unix::fs::symlink("/etc/passwd", tmp.path().join("v/passwd")).expect("test setup");
+    Some(tmp)
+}
+
+#[test]
+fn apply_shared_json_then_nothing_to_change() {
+    let Some(tmp) = volume() else { return };
+    let v = tmp.path().join("v");
+    let out = relabel()
+        .args(["apply", "--shared", "--json"])
+        .arg(&v)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"visited": 4, "changed": 4, "unchanged": 0, "failed": 0, "failures": []})
+    );
+    relabel()
+        .args(["apply", "--shared"])
+        .arg(&v)
+        .assert()
+        .success()
+        .stdout("4 visited, 0 changed, 4 unchanged, 0 failed\n");
+    relabel()
+        .args(["show", "-R"])
+        .arg(&v)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "system_u:object_r:container_file_t:s0 {}/passwd\n",
+            v.display()
+        )));
+}
+
+#[test]
+fn apply_private_level_dry_run_verbose() {
+    let Some(tmp) = volume() else { return };
+    let v = tmp.path().join("v");
+    relabel()
+        .args([
+            "apply",
+            "--private",
+            "--level",
+            "s0:c9,c1",
+            "--dry-run",
+            "-v",
+        ])
+        .arg(&v)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "would relabel {}/a/f to system_u:object_r:container_file_t:s0:c1,c9",
+            v.display()
+        )))
+        .stdout(predicate::str::ends_with(
+            "4 visited, 4 would change, 0 unchanged, 0 failed\n",
+        ));
+    // Nothing was written.
+    relabel()
+        .args(["show", "--json"])
+        .arg(v.join("a/f"))
+        .assert()
+        .success()
+        .stdout(format!(
+            "[{{\"error\":null,\"label\":null,\"path\":\"{}\"}}]\n",
+            v.join("a/f").display()
+        ));
+}
+
+#[test]
+fn bad_input_exits_2_and_writes_nothing() {
+    let Some(tmp) = volume() else { return };
+    let v = tmp.path().join("v");
+    relabel()
+        .args(["apply", "--context", "u:r:t:s0:c5.c1"])
+        .arg(&v)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad context \"u:r:t:s0:c5.c1\""));
+    relabel()
+        .args(["apply", "--private"])
+        .arg(&v)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--private needs --level LEVEL or --owner NAME",
+        ));
+    relabel()
+        .args(["apply", "--private", "--owner", "web"])
+        .arg(&v)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("registry is not available"));
+    // A protected path among good ones: refused before anything is written.
+    relabel()
+        .args(["apply", "--shared"])
+        .arg(&v)
+        .arg("/usr//")
+        .assert()
+        .code(2)
+        .stderr(
+            "relabel: refusing to relabel /usr//: it resolves to /usr, the protected path /usr\n",
+        );
+    relabel()
+        .args(["show"])
+        .arg(&v)
+        .assert()
+        .stdout(format!("? {}\n", v.display()));
+    relabel().args(["apply", "--shared"]).assert().code(2);
+}
+
+#[test]
+fn apply_help_lists_the_protected_paths() {
+    relabel()
+        .args(["apply", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("/var/lib"))
+        .stdout(predicate::str::contains("~/.ssh"));
+}
+
+#[test]
+fn missing_paths_are_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("missing");
+    relabel()
+        .args(["apply", "--shared"])
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot resolve"));
+    relabel().arg("show").arg(&missing).assert().code(1);
+}
+
+#[test]
+fn failures_exit_1_and_are_listed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mnt = tmp.path().join("ramfs");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "ramfs", "none"])
+        .arg(&mnt)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            !std::env::var("SELINUX_MCS_REQUIRE_XATTR").is_ok_and(|v| v == "1"),
+            "mount -t ramfs is required"
+        );
+        eprintln!("skipping: cannot mount ramfs here");
+        return;
+    }
+    std::fs::write(mnt.join("f"), "x").unwrap();
+    let out = relabel()
+        .args(["apply", "--shared", "--json"])
+        .arg(&mnt)
+        .output()
+        .unwrap();
+    let _ = std::process::Command::new("umount")
+        .arg("-l")
+        .arg(&mnt)
+        .status();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["failed"], 2);
+    let failures = json["failures"].as_array().unwrap();
+    assert_eq!(failures[0]["path"], mnt.join("f").to_str().unwrap());
+    assert!(
+        failures[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("the filesystem does not support SELinux labels"),
+        "{failures:?}"
+    );
+}
+
+#[test]
+fn mount_option() {
+    relabel()
+        .args([
+            "mount-option",
+            "system_u:object_r:container_file_t:s0:c5,c2",
+        ])
+        .assert()
+        .success()
+        .stdout("context=\"system_u:object_r:container_file_t:s0:c2,c5\"\n");
+    relabel()
+        .args(["mount-option", "s0:110"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad label \"s0:110\""));
+}

@@ -1,0 +1,308 @@
+//! Errors of label I/O, of the relabel walker and of the protected-path check.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use crate::ParseError;
+
+/// What went wrong reading or writing a label, from the errno (or from the
+/// stored bytes, for [`Invalid`](ErrorKind::Invalid)).
+///
+/// ```
+/// use selinux_mcs::label::ErrorKind;
+/// assert_eq!(ErrorKind::from_errno(95), ErrorKind::NotSupported);
+/// assert_eq!(ErrorKind::from_errno(30), ErrorKind::ReadOnly);
+/// assert_eq!(ErrorKind::from_errno(61), ErrorKind::NoLabel);
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The filesystem has no xattrs, or no `security.*` namespace
+    /// (`ENOTSUP`/`EOPNOTSUPP`): NFS without labels, ramfs, /proc.
+    NotSupported,
+    /// The filesystem is mounted read-only (`EROFS`).
+    ReadOnly,
+    /// The file has no `security.selinux` xattr (`ENODATA`).
+    NoLabel,
+    /// The caller may not read or write the label (`EPERM`, `EACCES`).
+    PermissionDenied,
+    /// The stored label does not parse as a context.
+    Invalid,
+    /// The label is too long for the filesystem (`E2BIG`, `ENOSPC`, `ERANGE`).
+    TooLong,
+    /// The file does not exist (`ENOENT`, `ENOTDIR` on a path).
+    NotFound,
+    /// Any other error; the `io::Error` source says which.
+    Other,
+}
+
+impl ErrorKind {
+    /// The kind of an errno value.
+    pub fn from_errno(errno: i32) -> ErrorKind {
+        match errno {
+            libc::ENOTSUP => ErrorKind::NotSupported,
+            libc::EROFS => ErrorKind::ReadOnly,
+            libc::ENODATA => ErrorKind::NoLabel,
+            libc::EPERM | libc::EACCES => ErrorKind::PermissionDenied,
+            libc::E2BIG | libc::ENOSPC | libc::ERANGE => ErrorKind::TooLong,
+            libc::ENOENT | libc::ENOTDIR => ErrorKind::NotFound,
+            _ => ErrorKind::Other,
+        }
+    }
+
+    /// The kind of an `io::Error` (by its errno; `Other` without one).
+    pub fn of(err: &io::Error) -> ErrorKind {
+        err.raw_os_error()
+            .map_or(ErrorKind::Other, ErrorKind::from_errno)
+    }
+
+    /// A stable kebab-case name (`not-supported`, `read-only`, ...), used in
+    /// JSON output.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotSupported => "not-supported",
+            ErrorKind::ReadOnly => "read-only",
+            ErrorKind::NoLabel => "no-label",
+            ErrorKind::PermissionDenied => "permission-denied",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::TooLong => "too-long",
+            ErrorKind::NotFound => "not-found",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ErrorKind::NotSupported => "the filesystem does not support SELinux labels",
+            ErrorKind::ReadOnly => "read-only filesystem",
+            ErrorKind::NoLabel => "no label",
+            ErrorKind::PermissionDenied => "permission denied",
+            ErrorKind::Invalid => "the stored label is not a valid context",
+            ErrorKind::TooLong => "the label is too long for the filesystem",
+            ErrorKind::NotFound => "no such file",
+            ErrorKind::Other => "error",
+        })
+    }
+}
+
+/// Why a label could not be read or written.
+///
+/// Every variant names the path (for fd calls, `<fd N>`); I/O errors name
+/// the call (`lsetxattr`, `getxattrat`, `openat`, ...) and keep the
+/// `io::Error` as their `source()`. Two errors are equal when their path,
+/// call, kind and errno are.
+///
+/// ```
+/// use selinux_mcs::label::{self, ErrorKind};
+/// let err = label::get("/nonexistent/file").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::NotFound);
+/// assert_eq!(err.call(), Some("lgetxattr"));
+/// assert!(err.to_string().starts_with("lgetxattr /nonexistent/file: no such file"));
+/// ```
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum LabelError {
+    /// A system call failed.
+    #[error("{call} {}: {kind} ({source})", path.display())]
+    Io {
+        /// The path (as given, or built from the walk's root).
+        path: PathBuf,
+        /// The system call that failed.
+        call: &'static str,
+        /// What the errno means for labeling.
+        kind: ErrorKind,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The stored label is not a valid context.
+    #[error("{}: the stored label {:?} is not a valid context: {source}", path.display(), String::from_utf8_lossy(raw))]
+    Invalid {
+        /// The path.
+        path: PathBuf,
+        /// The raw xattr value, unchanged.
+        raw: Vec<u8>,
+        /// Why it does not parse.
+        #[source]
+        source: ParseError,
+    },
+}
+
+impl LabelError {
+    /// An error of `call` on `path`, its kind taken from the errno.
+    pub fn io(path: impl Into<PathBuf>, call: &'static str, source: io::Error) -> LabelError {
+        LabelError::Io {
+            path: path.into(),
+            call,
+            kind: ErrorKind::of(&source),
+            source,
+        }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            LabelError::Io { kind, .. } => *kind,
+            LabelError::Invalid { .. } => ErrorKind::Invalid,
+        }
+    }
+
+    /// The path the error is about.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            LabelError::Io { path, .. } | LabelError::Invalid { path, .. } => path,
+        }
+    }
+
+    /// The system call that failed, for I/O errors.
+    pub fn call(&self) -> Option<&'static str> {
+        match self {
+            LabelError::Io { call, .. } => Some(call),
+            LabelError::Invalid { .. } => None,
+        }
+    }
+
+    /// The errno, for I/O errors.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            LabelError::Io { source, .. } => source.raw_os_error(),
+            LabelError::Invalid { .. } => None,
+        }
+    }
+}
+
+impl PartialEq for LabelError {
+    fn eq(&self, other: &LabelError) -> bool {
+        match (self, other) {
+            (
+                LabelError::Io {
+                    path: p1,
+                    call: c1,
+                    kind: k1,
+                    source: s1,
+                },
+                LabelError::Io {
+                    path: p2,
+                    call: c2,
+                    kind: k2,
+                    source: s2,
+                },
+            ) => {
+                p1 == p2
+                    && c1 == c2
+                    && k1 == k2
+                    && s1.raw_os_error() == s2.raw_os_error()
+                    && s1.kind() == s2.kind()
+            }
+            (
+                LabelError::Invalid {
+                    path: p1,
+                    raw: r1,
+                    source: s1,
+                },
+                LabelError::Invalid {
+                    path: p2,
+                    raw: r2,
+                    source: s2,
+                },
+            ) => p1 == p2 && r1 == r2 && s1 == s2,
+            _ => false,
+        }
+    }
+}
+
+/// A path that must not be relabeled, or not without force.
+///
+/// ```
+/// use selinux_mcs::label::protected;
+/// let err = protected::check("/usr//", false).unwrap_err();
+/// assert_eq!(err.matched(), std::path::Path::new("/usr"));
+/// assert_eq!(
+///     err.to_string(),
+///     "refusing to relabel /usr//: it resolves to /usr, the protected path /usr"
+/// );
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtectedError {
+    /// The path is (or resolves to) a protected directory: never relabeled.
+    #[error("refusing to relabel {}: {}the protected path {}", path.display(), resolves(path, resolved), matched.display())]
+    Protected {
+        /// The path as given.
+        path: PathBuf,
+        /// The path after resolving `.`, `..`, `//` and symlinks.
+        resolved: PathBuf,
+        /// The protected path it matched.
+        matched: PathBuf,
+    },
+    /// The path is inside a subtree that needs force (`/etc`, `/usr`,
+    /// `/boot`, `~/.ssh`, `~/.gnupg`).
+    #[error("refusing to relabel {} without force: {}inside {}", path.display(), resolves(path, resolved), matched.display())]
+    NeedsForce {
+        /// The path as given.
+        path: PathBuf,
+        /// The path after resolving `.`, `..`, `//` and symlinks.
+        resolved: PathBuf,
+        /// The subtree it is in.
+        matched: PathBuf,
+    },
+    /// The path could not be resolved (it does not exist, or a component
+    /// cannot be read).
+    #[error("cannot resolve {}: {message}", path.display())]
+    Unresolvable {
+        /// The path as given.
+        path: PathBuf,
+        /// The error, as text (so that this type can be compared).
+        message: String,
+    },
+}
+
+fn resolves(path: &std::path::Path, resolved: &std::path::Path) -> String {
+    if path.as_os_str() == resolved.as_os_str() {
+        "it is ".to_owned()
+    } else {
+        format!("it resolves to {}, ", resolved.display())
+    }
+}
+
+impl ProtectedError {
+    /// The protected path (or subtree) that matched; the given path for
+    /// [`Unresolvable`](Self::Unresolvable).
+    pub fn matched(&self) -> &std::path::Path {
+        match self {
+            ProtectedError::Protected { matched, .. }
+            | ProtectedError::NeedsForce { matched, .. } => matched,
+            ProtectedError::Unresolvable { path, .. } => path,
+        }
+    }
+
+    /// Whether `force` would allow the path.
+    pub fn needs_force(&self) -> bool {
+        matches!(self, ProtectedError::NeedsForce { .. })
+    }
+}
+
+/// Why a relabel could not start. Failures on entries inside the tree do not
+/// stop a walk: they are recorded in the [`Report`](super::Report).
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum RelabelError {
+    /// The root is a protected path.
+    #[error(transparent)]
+    Protected(#[from] ProtectedError),
+    /// The root cannot be opened or examined.
+    #[error(transparent)]
+    Root(LabelError),
+    /// The target label cannot be built (a Shared or Private target whose
+    /// file context is unusable).
+    #[error("bad target: {0}")]
+    Target(String),
+    /// Neither `getxattrat`/`setxattrat` (Linux 6.13) nor `/proc/self/fd`
+    /// is available, so labels cannot be written relative to a directory
+    /// fd without following symlinks or walking by path.
+    #[error("cannot label entries safely: the kernel has no setxattrat and /proc/self/fd is not usable ({0})")]
+    NoSafeXattrCall(io::Error),
+}

@@ -1,0 +1,1231 @@
+//! The relabel walker: a builder, then `run(path) -> Report`.
+//!
+//! How it walks, and why:
+//! - Directories are opened with `openat(parent_fd, name, O_NOFOLLOW |
+//!   O_DIRECTORY)` and every entry is labeled relative to its directory's
+//!   fd (`getxattrat`/`setxattrat` with `AT_SYMLINK_NOFOLLOW`, or `l*xattr`
+//!   on `/proc/self/fd/<dirfd>/<name>`). No path is resolved twice, so a
+//!   directory swapped for a symlink mid-walk cannot lead the walk, or a
+//!   write, outside the tree: the `openat` fails with `ELOOP` and the symlink
+//!   itself is labeled.
+//! - Directories are labeled through their own fd right after opening; the
+//!   root is labeled last, so an interrupted run leaves it unlabeled and the
+//!   next run redoes the tree.
+//! - Work is a LIFO queue of directories to open and of directories to
+//!   continue reading. A directory is read in batches (one `getdents64`
+//!   buffer, 32 KiB, at a time) and set aside once a batch has found enough
+//!   subdirectories, which are worked on first. The queue therefore holds
+//!   at most about depth x one buffer's worth of names (and one open fd per
+//!   directory being read), whatever the tree's size.
+//! - Labels are read before they are written and only differing ones are
+//!   written (no ctime churn, and an unchanged run costs one `getxattrat`
+//!   per entry).
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::ffi::{CStr, CString, OsStr};
+use std::fmt;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
+use rustix::io::Errno;
+
+use super::error::{LabelError, RelabelError};
+use super::protected::Protection;
+use super::xattr::{self, Api};
+use crate::mls::{Level, Limits};
+use crate::{FileKind, SecurityContext};
+
+/// The file label Shared and Private targets start from when none is given:
+/// the containers' default file label.
+pub const DEFAULT_FILE_CONTEXT: &str = "system_u:object_r:container_file_t:s0";
+
+/// A per-entry labeling rule: given the entry's full path (the root as
+/// given, joined with the names below it), its kind and its current label
+/// (`None` when it has none or it does not parse), the label it should have,
+/// or `None` to leave it alone.
+pub type LabelFn =
+    dyn Fn(&Path, FileKind, Option<&SecurityContext>) -> Option<SecurityContext> + Send + Sync;
+
+/// What a relabel gives every entry.
+///
+/// ```
+/// use std::sync::Arc;
+/// use selinux_mcs::label::Target;
+/// use selinux_mcs::FileKind;
+///
+/// let shared = Target::Shared; // podman's :z
+/// let private = Target::Private("s0:c1,c2".parse()?); // podman's :Z
+/// // Label only regular files, keeping everything else.
+/// let files_only = Target::Custom(Arc::new(|_path, kind, _current| {
+///     (kind == FileKind::File).then(|| "system_u:object_r:container_file_t:s0".parse().unwrap())
+/// }));
+/// # let _ = (shared, private, files_only);
+/// # Ok::<(), selinux_mcs::ParseError>(())
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Target {
+    /// This exact context.
+    Context(SecurityContext),
+    /// The file context at `s0`, no categories: readable by every container
+    /// (podman's `:z`).
+    Shared,
+    /// The file context at this level, a container's own pair (podman's
+    /// `:Z`).
+    Private(Level),
+    /// A rule per entry (restorecon plugs file_contexts in here).
+    Custom(Arc<LabelFn>),
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Context(c) => f.debug_tuple("Context").field(c).finish(),
+            Target::Shared => f.write_str("Shared"),
+            Target::Private(l) => f.debug_tuple("Private").field(l).finish(),
+            Target::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
+}
+
+/// Counts so far, given to the progress callback after every batch of a
+/// directory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Entries examined.
+    pub seen: u64,
+    /// Entries whose label was changed (or, in a dry run, would be).
+    pub changed: u64,
+    /// Entries that failed.
+    pub failed: u64,
+    /// Directories done.
+    pub dirs: u64,
+}
+
+/// One entry that could not be labeled.
+#[derive(Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Failure {
+    /// The entry (the root as given, joined with the names below it).
+    pub path: PathBuf,
+    /// What went wrong; [`LabelError::kind`] says what kind of failure.
+    pub error: LabelError,
+}
+
+impl Failure {
+    /// A failure of `path`.
+    pub fn new(path: impl Into<PathBuf>, error: LabelError) -> Failure {
+        Failure {
+            path: path.into(),
+            error,
+        }
+    }
+}
+
+/// What a relabel did.
+///
+/// `visited = changed + unchanged + failed`. Entries that vanished during
+/// the walk are not counted; excluded paths and other filesystems' mount
+/// points are not visited. Serializes (serde) to the stable shape
+/// `{"visited": n, "changed": n, "unchanged": n, "failed": n, "failures":
+/// [{"path": "...", "error": "..."}]}`.
+#[derive(Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Report {
+    /// Entries examined.
+    pub visited: u64,
+    /// Entries relabeled (in a dry run: that would be).
+    pub changed: u64,
+    /// Entries that already had their label, or that a custom target left
+    /// alone.
+    pub unchanged: u64,
+    /// Entries that failed.
+    pub failed: u64,
+    /// The failures, in the order they happened, at most
+    /// [`Relabel::max_failures`] of them (`failed` counts them all).
+    pub failures: Vec<Failure>,
+    /// Whether the walk stopped at the first failure.
+    pub stopped: bool,
+}
+
+impl Report {
+    /// Adds another report's counts and failures to this one (for several
+    /// roots).
+    pub fn merge(&mut self, other: Report) {
+        self.visited += other.visited;
+        self.changed += other.changed;
+        self.unchanged += other.unchanged;
+        self.failed += other.failed;
+        self.failures.extend(other.failures);
+        self.stopped |= other.stopped;
+    }
+
+    /// Whether nothing failed.
+    pub fn is_success(&self) -> bool {
+        self.failed == 0
+    }
+}
+
+impl serde::Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Failures<'a>(&'a [Failure]);
+        impl serde::Serialize for Failures<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                for f in self.0 {
+                    seq.serialize_element(&FailureJson(f))?;
+                }
+                seq.end()
+            }
+        }
+        struct FailureJson<'a>(&'a Failure);
+        impl serde::Serialize for FailureJson<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut st = s.serialize_struct("Failure", 2)?;
+                st.serialize_field("path", &self.0.path.to_string_lossy())?;
+                st.serialize_field("error", &self.0.error.to_string())?;
+                st.end()
+            }
+        }
+        let mut st = s.serialize_struct("Report", 5)?;
+        st.serialize_field("visited", &self.visited)?;
+        st.serialize_field("changed", &self.changed)?;
+        st.serialize_field("unchanged", &self.unchanged)?;
+        st.serialize_field("failed", &self.failed)?;
+        st.serialize_field("failures", &Failures(&self.failures))?;
+        st.end()
+    }
+}
+
+type ProgressFn = dyn Fn(&Progress) + Send + Sync;
+type ChangeFn = dyn Fn(&Path, &SecurityContext) + Send + Sync;
+
+/// Relabels a tree: build with [`Relabel::new`], set options, then
+/// [`run`](Relabel::run) on each root.
+///
+/// ```
+/// use selinux_mcs::label::{Relabel, Target};
+/// # let dir = tempfile::tempdir()?;
+/// # std::fs::write(dir.path().join("file"), "x")?;
+/// let report = Relabel::new(Target::Private("s0:c1,c2".parse()?))
+///     .dry_run(true)
+///     .threads(2)
+///     .run(dir.path())?;
+/// assert_eq!(report.visited, 2); // the root and the file
+/// assert_eq!(report.failed + report.changed + report.unchanged, 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Relabel {
+    target: Target,
+    file_context: SecurityContext,
+    dry_run: bool,
+    one_file_system: bool,
+    threads: Option<usize>,
+    exclude: Vec<PathBuf>,
+    progress: Option<Arc<ProgressFn>>,
+    on_change: Option<Arc<ChangeFn>>,
+    stop_on_first_error: bool,
+    force: bool,
+    protection: Option<Protection>,
+    max_failures: usize,
+    api: Api,
+}
+
+impl fmt::Debug for Relabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Relabel")
+            .field("target", &self.target)
+            .field("file_context", &self.file_context)
+            .field("dry_run", &self.dry_run)
+            .field("one_file_system", &self.one_file_system)
+            .field("threads", &self.threads)
+            .field("exclude", &self.exclude)
+            .field("stop_on_first_error", &self.stop_on_first_error)
+            .field("force", &self.force)
+            .field("max_failures", &self.max_failures)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Subdirectories found in one batch after which a directory is set aside
+/// so that they are worked on first (bounds the queue).
+const SPLIT: usize = 64;
+/// The `getdents64` buffer of each worker.
+const DENTS: usize = 32 * 1024;
+
+impl Relabel {
+    /// A relabel to `target`, with the defaults: not a dry run, one
+    /// filesystem, one thread per core, no exclusions, the system's
+    /// protected paths without force, at most 10,000 failures kept.
+    #[doc(alias = "chcon")]
+    #[doc(alias = "Relabel")]
+    pub fn new(target: Target) -> Relabel {
+        Relabel {
+            target,
+            file_context: default_file_context(),
+            dry_run: false,
+            one_file_system: true,
+            threads: None,
+            exclude: Vec::new(),
+            progress: None,
+            on_change: None,
+            stop_on_first_error: false,
+            force: false,
+            protection: None,
+            max_failures: 10_000,
+            api: Api::Auto,
+        }
+    }
+
+    /// The file context whose user, role and type Shared and Private
+    /// targets use (default [`DEFAULT_FILE_CONTEXT`]; the system's is
+    /// `policy::Root::default().container_contexts()?.file()`).
+    pub fn file_context(&mut self, ctx: SecurityContext) -> &mut Relabel {
+        self.file_context = ctx;
+        self
+    }
+
+    /// Count what would change, write nothing.
+    pub fn dry_run(&mut self, yes: bool) -> &mut Relabel {
+        self.dry_run = yes;
+        self
+    }
+
+    /// Stay on the root's filesystem (default): a directory on another
+    /// filesystem (a mount point) is neither labeled nor entered.
+    pub fn one_file_system(&mut self, yes: bool) -> &mut Relabel {
+        self.one_file_system = yes;
+        self
+    }
+
+    /// Worker threads (default: the number of cores; 0 means the default).
+    pub fn threads(&mut self, n: usize) -> &mut Relabel {
+        self.threads = (n > 0).then_some(n);
+        self
+    }
+
+    /// Leaves `path` and everything under it alone. Relative paths are
+    /// resolved against the current directory; paths outside the root are
+    /// ignored.
+    pub fn exclude(&mut self, path: impl Into<PathBuf>) -> &mut Relabel {
+        self.exclude.push(path.into());
+        self
+    }
+
+    /// Called with the counts so far after every batch of a directory, from
+    /// the worker threads.
+    pub fn progress(&mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> &mut Relabel {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Called with each entry's path and new label when it is changed (or,
+    /// in a dry run, would be), from the worker threads.
+    pub fn on_change(
+        &mut self,
+        f: impl Fn(&Path, &SecurityContext) + Send + Sync + 'static,
+    ) -> &mut Relabel {
+        self.on_change = Some(Arc::new(f));
+        self
+    }
+
+    /// Stop at the first failure instead of recording it and going on. The
+    /// root is then left unlabeled.
+    pub fn stop_on_first_error(&mut self, yes: bool) -> &mut Relabel {
+        self.stop_on_first_error = yes;
+        self
+    }
+
+    /// Allow paths under `/etc`, `/usr`, `/boot`, `~/.ssh` and `~/.gnupg`.
+    /// The directories in [`PROTECTED`](super::protected::PROTECTED) are
+    /// refused whatever this says.
+    pub fn force(&mut self, yes: bool) -> &mut Relabel {
+        self.force = yes;
+        self
+    }
+
+    /// The protected-path policy (default: [`Protection::system`]).
+    pub fn protection(&mut self, p: Protection) -> &mut Relabel {
+        self.protection = Some(p);
+        self
+    }
+
+    /// How many failures the report keeps (the count covers them all), so
+    /// that a filesystem without labels does not fill memory.
+    pub fn max_failures(&mut self, n: usize) -> &mut Relabel {
+        self.max_failures = n;
+        self
+    }
+
+    /// Use `l*xattr` on `/proc/self/fd/<dirfd>/<name>` even when the kernel
+    /// has `setxattrat` (tests of the fallback).
+    #[doc(hidden)]
+    pub fn proc_fd_fallback(&mut self, yes: bool) -> &mut Relabel {
+        self.api = if yes { Api::ProcFd } else { Api::Auto };
+        self
+    }
+
+    fn resolve(&self) -> Resolved {
+        let fixed = |ctx: SecurityContext| Resolved::Fixed {
+            value: ctx.to_xattr_value(),
+            ctx,
+        };
+        match &self.target {
+            Target::Context(c) => fixed(c.clone()),
+            Target::Shared => fixed(self.file_context.with_level(Level::s0())),
+            Target::Private(l) => fixed(self.file_context.with_level(*l)),
+            Target::Custom(f) => Resolved::Custom(Arc::clone(f)),
+        }
+    }
+
+    /// Relabels the tree at `path`.
+    ///
+    /// Refuses protected paths (see [`protected`](super::protected)). A
+    /// root that is not a directory (a file, a symlink) is labeled alone,
+    /// never followed. Failures inside the tree are recorded in the report;
+    /// only a root that cannot be opened, a protected root, or a kernel
+    /// without a safe relative call is an error.
+    pub fn run(&self, path: impl AsRef<Path>) -> Result<Report, RelabelError> {
+        self.run_counting(path.as_ref()).map(|(report, _)| report)
+    }
+
+    /// [`run`](Self::run), also returning the longest the work queue got.
+    fn run_counting(&self, path: &Path) -> Result<(Report, usize), RelabelError> {
+        // `link/` would make the kernel follow `link`: drop trailing slashes
+        // (and `.` components) so that a symlink root is the link itself.
+        let trimmed: PathBuf = path.components().collect();
+        let path = if trimmed.as_os_str().is_empty() {
+            path
+        } else {
+            trimmed.as_path()
+        };
+        let checked = match &self.protection {
+            Some(p) => p.check(path, self.force)?,
+            None => Protection::system().check(path, self.force)?,
+        };
+        let target = self.resolve();
+
+        let root = match rustix::fs::openat(
+            rustix::fs::CWD,
+            path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::NOTDIR) | Err(Errno::LOOP) => {
+                return Ok((self.run_single(path, &target), 0))
+            }
+            Err(e) => return Err(RelabelError::Root(LabelError::io(path, "openat", e.into()))),
+        };
+        let st = rustix::fs::fstat(&root)
+            .map_err(|e| RelabelError::Root(LabelError::io(path, "fstat", e.into())))?;
+        // What was opened must be what was checked: a path swapped between
+        // the check and the open is refused.
+        let same = rustix::fs::stat(&checked)
+            .is_ok_and(|c| c.st_dev == st.st_dev && c.st_ino == st.st_ino);
+        if !same {
+            return Err(RelabelError::Root(LabelError::io(
+                path,
+                "openat",
+                std::io::Error::other(
+                    "the path changed between the protected-path check and the open",
+                ),
+            )));
+        }
+        if self.api == Api::ProcFd || !xattr::at_calls_available() {
+            xattr::proc_fd_usable(root.as_fd()).map_err(RelabelError::NoSafeXattrCall)?;
+        }
+
+        let excludes = self.resolve_excludes(path);
+        if excludes.contains(path) {
+            return Ok((Report::default(), 0));
+        }
+        let walk = Walk {
+            cfg: self,
+            target,
+            root_dev: st.st_dev,
+            excludes,
+            queue: Mutex::new(Queue {
+                tasks: Vec::new(),
+                pending: 0,
+                peak: 0,
+            }),
+            cond: Condvar::new(),
+            counts: Counts::default(),
+            failures: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+        };
+        let root = Arc::new(DirNode {
+            fd: root,
+            path: path.to_path_buf(),
+        });
+        {
+            let mut q = walk.lock();
+            q.tasks.push(Task::Read(Arc::clone(&root)));
+            q.pending = 1;
+        }
+        let threads = self.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        if threads <= 1 {
+            walk.worker();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(|| walk.worker());
+                }
+            });
+        }
+        // The root last: an interrupted run leaves it for the next one.
+        if !walk.stop.load(Ordering::Relaxed) {
+            let mut buf = [0u8; xattr::INLINE];
+            let mut tally = Tally::default();
+            walk.label(
+                Loc::Fd(root.fd.as_fd()),
+                FileKind::Dir,
+                &|| root.path.clone(),
+                &mut buf,
+                &mut tally,
+            );
+            walk.flush(&mut tally);
+        }
+        walk.report_progress();
+        let peak = walk.lock().peak;
+        Ok((walk.into_report(), peak))
+    }
+
+    /// The root is not a directory: label it alone, by path, not followed.
+    fn run_single(&self, path: &Path, target: &Resolved) -> Report {
+        let kind = std::fs::symlink_metadata(path)
+            .map(|m| FileKind::from_std(m.file_type()))
+            .unwrap_or(FileKind::File);
+        let walk = Walk {
+            cfg: self,
+            target: target.clone(),
+            root_dev: 0,
+            excludes: HashSet::new(),
+            queue: Mutex::new(Queue {
+                tasks: Vec::new(),
+                pending: 0,
+                peak: 0,
+            }),
+            cond: Condvar::new(),
+            counts: Counts::default(),
+            failures: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+        };
+        let mut buf = [0u8; xattr::INLINE];
+        let mut tally = Tally::default();
+        walk.label(
+            Loc::Path(path),
+            kind,
+            &|| path.to_path_buf(),
+            &mut buf,
+            &mut tally,
+        );
+        walk.flush(&mut tally);
+        walk.into_report()
+    }
+
+    /// Excluded paths, spelled as the walk spells them (the root as given
+    /// joined with the names below it).
+    fn resolve_excludes(&self, root: &Path) -> HashSet<PathBuf> {
+        let mut out = HashSet::new();
+        if self.exclude.is_empty() {
+            return out;
+        }
+        let Ok(root_canon) = std::fs::canonicalize(root) else {
+            return out;
+        };
+        for e in &self.exclude {
+            // Resolve the parent only: an excluded symlink is the link.
+            let canon = match (e.parent(), e.file_name()) {
+                (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+                    std::fs::canonicalize(parent).map(|p| p.join(name))
+                }
+                _ => super::protected::normalize(e),
+            };
+            let canon = canon.unwrap_or_else(|_| e.clone());
+            if let Ok(rel) = canon.strip_prefix(&root_canon) {
+                out.insert(root.join(rel));
+            }
+        }
+        out
+    }
+}
+
+fn default_file_context() -> SecurityContext {
+    // A constant that parses; the fallback only keeps clippy's unwrap lint
+    // quiet and is never taken.
+    DEFAULT_FILE_CONTEXT.parse().unwrap_or_else(|_| {
+        SecurityContext::new(
+            "system_u",
+            "object_r",
+            "container_file_t",
+            Some(crate::mls::MlsRange::single(Level::s0())),
+        )
+        .unwrap_or_else(|_| unreachable!("the default file context is valid"))
+    })
+}
+
+#[derive(Clone)]
+#[allow(clippy::large_enum_variant)] // one per walk, never moved in a loop
+enum Resolved {
+    Fixed {
+        ctx: SecurityContext,
+        value: Vec<u8>,
+    },
+    Custom(Arc<LabelFn>),
+}
+
+/// An open directory: its fd, and its path for reports and custom rules.
+struct DirNode {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+enum Task {
+    /// A subdirectory to open (relative to its parent's fd), label and read.
+    Open { parent: Arc<DirNode>, name: CString },
+    /// A directory to go on reading.
+    Read(Arc<DirNode>),
+}
+
+struct Queue {
+    tasks: Vec<Task>,
+    /// Tasks queued plus tasks being worked on; the walk ends at 0.
+    pending: usize,
+    /// The most tasks ever queued at once.
+    peak: usize,
+}
+
+/// A worker's counts not yet added to the shared ones, and what it has
+/// learnt about the tree.
+#[derive(Default)]
+struct Tally {
+    changed: u64,
+    unchanged: u64,
+    /// The last entry had no label: try `XATTR_CREATE` before reading (one
+    /// call instead of two on a fresh tree; `EEXIST` means "read first").
+    create_first: bool,
+}
+
+#[derive(Default)]
+struct Counts {
+    visited: AtomicU64,
+    changed: AtomicU64,
+    unchanged: AtomicU64,
+    failed: AtomicU64,
+    dirs: AtomicU64,
+}
+
+struct Walk<'a> {
+    cfg: &'a Relabel,
+    target: Resolved,
+    root_dev: u64,
+    excludes: HashSet<PathBuf>,
+    queue: Mutex<Queue>,
+    cond: Condvar,
+    counts: Counts,
+    failures: Mutex<Vec<Failure>>,
+    stop: AtomicBool,
+}
+
+/// Where an entry is.
+#[derive(Clone, Copy)]
+enum Loc<'a> {
+    /// An open directory.
+    Fd(BorrowedFd<'a>),
+    /// `name` in the directory `dirfd`.
+    At(BorrowedFd<'a>, &'a CStr),
+    /// A path (a root that is not a directory).
+    Path(&'a Path),
+}
+
+impl Loc<'_> {
+    fn read(self, buf: &mut [u8], api: Api) -> Result<usize, (Errno, &'static str)> {
+        match self {
+            Loc::Fd(fd) => xattr::fget(fd, buf).map_err(|e| (e, "fgetxattr")),
+            Loc::At(dirfd, name) => xattr::getxattrat(dirfd, name, buf, api),
+            Loc::Path(p) => xattr::lget(p, buf).map_err(|e| (e, "lgetxattr")),
+        }
+    }
+
+    /// Writes `value`; with `create_only`, only if there is no label yet
+    /// (`XATTR_CREATE`: `EEXIST` otherwise, and nothing is written).
+    fn write(self, value: &[u8], api: Api, create_only: bool) -> Result<(), (Errno, &'static str)> {
+        let flags = if create_only {
+            rustix::fs::XattrFlags::CREATE
+        } else {
+            rustix::fs::XattrFlags::empty()
+        };
+        match self {
+            Loc::Fd(fd) => {
+                rustix::fs::fsetxattr(fd, xattr::NAME, value, flags).map_err(|e| (e, "fsetxattr"))
+            }
+            Loc::At(dirfd, name) => xattr::setxattrat(dirfd, name, value, flags, api),
+            Loc::Path(p) => {
+                rustix::fs::lsetxattr(p, xattr::NAME, value, flags).map_err(|e| (e, "lsetxattr"))
+            }
+        }
+    }
+}
+
+/// Whether a stored value is `value` (which ends in one NUL), with or
+/// without its NUL.
+fn same_bytes(stored: &[u8], value: &[u8]) -> bool {
+    let strip = |b: &[u8]| b.strip_suffix(b"\0").map_or(b.len(), <[u8]>::len);
+    stored[..strip(stored)] == value[..strip(value)]
+}
+
+fn kind_of(ft: FileType) -> Option<FileKind> {
+    Some(match ft {
+        FileType::RegularFile => FileKind::File,
+        FileType::Directory => FileKind::Dir,
+        FileType::Symlink => FileKind::Symlink,
+        FileType::CharacterDevice => FileKind::Char,
+        FileType::BlockDevice => FileKind::Block,
+        FileType::Fifo => FileKind::Fifo,
+        FileType::Socket => FileKind::Socket,
+        _ => return None,
+    })
+}
+
+fn child_path(parent: &Path, name: &CStr) -> PathBuf {
+    parent.join(OsStr::from_bytes(name.to_bytes()))
+}
+
+/// A worker's buffers, reused for every directory.
+struct Scratch {
+    dents: Vec<MaybeUninit<u8>>,
+    xattr: [u8; xattr::INLINE],
+    tally: Tally,
+    subdirs: Vec<CString>,
+    out: Vec<Task>,
+}
+
+impl Walk<'_> {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // A worker that panicked cannot leave the queue inconsistent (every
+        // change is a single push or pop), so a poisoned lock is still fine.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn worker(&self) {
+        let mut scratch = Scratch {
+            dents: vec![MaybeUninit::uninit(); DENTS],
+            xattr: [0u8; xattr::INLINE],
+            tally: Tally::default(),
+            subdirs: Vec::new(),
+            out: Vec::new(),
+        };
+        loop {
+            let task = {
+                let mut q = self.lock();
+                loop {
+                    if let Some(t) = q.tasks.pop() {
+                        break t;
+                    }
+                    if q.pending == 0 {
+                        return;
+                    }
+                    q = self.cond.wait(q).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            let mut panicked = None;
+            if !self.stop.load(Ordering::Relaxed) {
+                // A panic (in a custom rule or a callback) must not leave the
+                // other workers waiting for this task forever: stop the walk,
+                // finish the bookkeeping, then let the panic go on.
+                let run = std::panic::AssertUnwindSafe(|| match task {
+                    Task::Open { parent, name } => self.open(parent, &name, &mut scratch),
+                    Task::Read(node) => self.read(node, &mut scratch),
+                });
+                if let Err(payload) = std::panic::catch_unwind(run) {
+                    self.stop.store(true, Ordering::Relaxed);
+                    scratch.out.clear();
+                    panicked = Some(payload);
+                }
+            }
+            let added = scratch.out.len();
+            let mut q = self.lock();
+            q.tasks.append(&mut scratch.out);
+            q.pending = q.pending + added - 1;
+            q.peak = q.peak.max(q.tasks.len());
+            let done = q.pending == 0;
+            drop(q);
+            if done || added > 1 {
+                self.cond.notify_all();
+            } else if added == 1 {
+                self.cond.notify_one();
+            }
+            if let Some(payload) = panicked {
+                std::panic::resume_unwind(payload);
+            }
+        }
+    }
+
+    /// Opens, labels and reads the subdirectory `name` of `parent`.
+    fn open(&self, parent: Arc<DirNode>, name: &CStr, scratch: &mut Scratch) {
+        let path = child_path(&parent.path, name);
+        if !self.excludes.is_empty() && self.excludes.contains(&path) {
+            return;
+        }
+        let fd = match rustix::fs::openat(
+            &parent.fd,
+            name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return, // vanished
+            Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
+                // No longer a directory (swapped for a symlink or a file):
+                // label what is there now, never following it.
+                self.entry(
+                    &parent,
+                    name,
+                    FileType::Unknown,
+                    &mut scratch.xattr,
+                    &mut scratch.tally,
+                );
+                self.flush(&mut scratch.tally);
+                return;
+            }
+            Err(e) => {
+                let err = LabelError::io(&path, "openat", e.into());
+                return self.fail(path, err);
+            }
+        };
+        let st = match rustix::fs::fstat(&fd) {
+            Ok(st) => st,
+            Err(e) => return self.fail(path.clone(), LabelError::io(&path, "fstat", e.into())),
+        };
+        if self.cfg.one_file_system && st.st_dev != self.root_dev {
+            return; // a mount point: another filesystem
+        }
+        drop(parent);
+        self.label(
+            Loc::Fd(fd.as_fd()),
+            FileKind::Dir,
+            &|| path.clone(),
+            &mut scratch.xattr,
+            &mut scratch.tally,
+        );
+        self.read(Arc::new(DirNode { fd, path }), scratch);
+    }
+
+    /// Reads `node` a batch at a time, labeling what is not a directory and
+    /// queueing the subdirectories.
+    fn read(&self, node: Arc<DirNode>, scratch: &mut Scratch) {
+        let Scratch {
+            dents,
+            xattr,
+            tally,
+            subdirs,
+            out,
+        } = scratch;
+        let mut finished = true;
+        let mut dir = RawDir::new(node.fd.as_fd(), dents);
+        while let Some(entry) = dir.next() {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(Errno::NOENT) => break, // the directory was removed
+                Err(e) => {
+                    self.fail(
+                        node.path.clone(),
+                        LabelError::io(&node.path, "getdents64", e.into()),
+                    );
+                    break;
+                }
+            };
+            let name = entry.file_name();
+            if name == c"." || name == c".." {
+                continue;
+            }
+            let mut ft = entry.file_type();
+            if ft == FileType::Unknown {
+                // No d_type from this filesystem: ask, without following.
+                match rustix::fs::statat(&node.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+                    Ok(st) => ft = FileType::from_raw_mode(st.st_mode),
+                    Err(Errno::NOENT) => continue,
+                    Err(e) => {
+                        let path = child_path(&node.path, name);
+                        self.fail(path.clone(), LabelError::io(&path, "fstatat", e.into()));
+                        continue;
+                    }
+                }
+            }
+            if ft == FileType::Directory {
+                subdirs.push(name.to_owned());
+            } else {
+                self.entry(&node, name, ft, xattr, tally);
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                break;
+            }
+            if subdirs.len() >= SPLIT && dir.is_buffer_empty() {
+                finished = false;
+                break;
+            }
+        }
+        // LIFO: the subdirectories are popped before the rest of this one.
+        if !finished {
+            out.push(Task::Read(Arc::clone(&node)));
+        }
+        out.extend(subdirs.drain(..).rev().map(|name| Task::Open {
+            parent: Arc::clone(&node),
+            name,
+        }));
+        self.flush(tally);
+        self.counts
+            .dirs
+            .fetch_add(u64::from(finished), Ordering::Relaxed);
+        self.report_progress();
+    }
+
+    /// Labels the non-directory entry `name` of `node`, never following it.
+    /// `ft` unknown means "look": after a swap it may be anything, even a
+    /// directory again, which is then labeled but not entered.
+    fn entry(
+        &self,
+        node: &Arc<DirNode>,
+        name: &CStr,
+        ft: FileType,
+        xbuf: &mut [u8; xattr::INLINE],
+        tally: &mut Tally,
+    ) {
+        let path = || child_path(&node.path, name);
+        if !self.excludes.is_empty() && self.excludes.contains(&path()) {
+            return;
+        }
+        let kind = match kind_of(ft) {
+            Some(k) => k,
+            None => match rustix::fs::statat(&node.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(st) => kind_of(FileType::from_raw_mode(st.st_mode)).unwrap_or(FileKind::File),
+                Err(Errno::NOENT) => return,
+                Err(e) => return self.fail(path(), LabelError::io(path(), "fstatat", e.into())),
+            },
+        };
+        // A directory seen here (d_type unknown, or a swap back) is labeled
+        // in place but not entered: entering it is the job of an Open task,
+        // and re-queueing could loop on a swapping entry.
+        self.label(Loc::At(node.fd.as_fd(), name), kind, &path, xbuf, tally);
+    }
+
+    /// Reads the label at `loc`, decides, writes if it differs, and counts.
+    fn label(
+        &self,
+        loc: Loc<'_>,
+        kind: FileKind,
+        path: &dyn Fn() -> PathBuf,
+        xbuf: &mut [u8; xattr::INLINE],
+        tally: &mut Tally,
+    ) {
+        let api = self.cfg.api;
+        if let (true, false, Resolved::Fixed { ctx, value }) =
+            (tally.create_first, self.cfg.dry_run, &self.target)
+        {
+            // Writes only where there is no label, so this still writes
+            // only what differs. Any error (a label already there, a
+            // read-only filesystem whose labels may already be right, ...)
+            // sends the entry down the read-first path, which decides.
+            match loc.write(value, api, true) {
+                Ok(()) => {
+                    tally.changed += 1;
+                    if let Some(f) = &self.cfg.on_change {
+                        f(&path(), ctx);
+                    }
+                    return;
+                }
+                Err((Errno::NOENT, _)) => return,
+                Err(_) => tally.create_first = false,
+            }
+        }
+        let current: Option<Cow<'_, [u8]>> = match loc.read(xbuf, api) {
+            Ok(n) => Some(Cow::Borrowed(&xbuf[..n])),
+            Err((Errno::NODATA, _)) => {
+                tally.create_first = true;
+                None
+            }
+            Err((Errno::NOENT, _)) => return, // vanished
+            Err((Errno::RANGE, call)) => {
+                match xattr::read_value(|b| loc.read(b, api).map_err(|e| e.0)) {
+                    Ok(v) => Some(Cow::Owned(v)),
+                    Err(Errno::NODATA) => None,
+                    Err(Errno::NOENT) => return,
+                    Err(e) => return self.fail(path(), LabelError::io(path(), call, e.into())),
+                }
+            }
+            Err((e, call)) => return self.fail(path(), LabelError::io(path(), call, e.into())),
+        };
+        let parse = |raw: &[u8]| SecurityContext::from_bytes_with(raw, &Limits::default()).ok();
+        let (value, new): (Cow<'_, [u8]>, Cow<'_, SecurityContext>) = match &self.target {
+            Resolved::Fixed { ctx, value } => {
+                let same = current
+                    .as_deref()
+                    .is_some_and(|cur| same_bytes(cur, value) || parse(cur).as_ref() == Some(ctx));
+                if same {
+                    tally.unchanged += 1;
+                    return;
+                }
+                (Cow::Borrowed(value.as_slice()), Cow::Borrowed(ctx))
+            }
+            Resolved::Custom(f) => {
+                let cur = current.as_deref().and_then(parse);
+                match f(&path(), kind, cur.as_ref()) {
+                    Some(new) if Some(&new) != cur.as_ref() => {
+                        (Cow::Owned(new.to_xattr_value()), Cow::Owned(new))
+                    }
+                    _ => {
+                        tally.unchanged += 1;
+                        return;
+                    }
+                }
+            }
+        };
+        if !self.cfg.dry_run {
+            match loc.write(&value, api, false) {
+                Ok(()) => {}
+                Err((Errno::NOENT, _)) => return,
+                Err((e, call)) => return self.fail(path(), LabelError::io(path(), call, e.into())),
+            }
+        }
+        tally.changed += 1;
+        if let Some(f) = &self.cfg.on_change {
+            f(&path(), &new);
+        }
+    }
+
+    /// Adds a worker's counts to the shared ones (once per batch, not per
+    /// entry, so that workers do not fight over the counters' cache line).
+    fn flush(&self, tally: &mut Tally) {
+        let c = &self.counts;
+        c.changed.fetch_add(tally.changed, Ordering::Relaxed);
+        c.unchanged.fetch_add(tally.unchanged, Ordering::Relaxed);
+        c.visited
+            .fetch_add(tally.changed + tally.unchanged, Ordering::Relaxed);
+        tally.changed = 0;
+        tally.unchanged = 0;
+    }
+
+    fn fail(&self, path: PathBuf, error: LabelError) {
+        self.counts.failed.fetch_add(1, Ordering::Relaxed);
+        self.counts.visited.fetch_add(1, Ordering::Relaxed);
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if failures.len() < self.cfg.max_failures {
+            failures.push(Failure { path, error });
+        }
+        drop(failures);
+        if self.cfg.stop_on_first_error {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn report_progress(&self) {
+        if let Some(f) = &self.cfg.progress {
+            let c = &self.counts;
+            f(&Progress {
+                seen: c.visited.load(Ordering::Relaxed),
+                changed: c.changed.load(Ordering::Relaxed),
+                failed: c.failed.load(Ordering::Relaxed),
+                dirs: c.dirs.load(Ordering::Relaxed),
+            });
+        }
+    }
+
+    fn into_report(self) -> Report {
+        let c = &self.counts;
+        Report {
+            visited: c.visited.load(Ordering::Relaxed),
+            changed: c.changed.load(Ordering::Relaxed),
+            unchanged: c.unchanged.load(Ordering::Relaxed),
+            failed: c.failed.load(Ordering::Relaxed),
+            stopped: self.stop.load(Ordering::Relaxed),
+            failures: self
+                .failures
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xattrs_work(dir: &Path) -> bool {
+        let probe = dir.join(".probe");
+        std::fs::write(&probe, "").unwrap();
+        let ok = match super::super::set(&probe, &DEFAULT_FILE_CONTEXT.parse().unwrap()) {
+            Ok(()) => true,
+            Err(e) if std::env::var("SELINUX_MCS_REQUIRE_XATTR").is_ok_and(|v| v == "1") => {
+                panic!("security.selinux xattrs are required: {e}")
+            }
+            Err(e) => {
+                eprintln!("skipping: {e}");
+                false
+            }
+        };
+        std::fs::remove_file(&probe).unwrap();
+        ok
+    }
+
+    fn relabel(target: Target) -> Relabel {
+        let mut r = Relabel::new(target);
+        r.protection(Protection::with_homes(Vec::<PathBuf>::new()));
+        r
+    }
+
+    #[test]
+    fn same_bytes_ignores_one_trailing_nul() {
+        assert!(same_bytes(b"u:r:t:s0\0", b"u:r:t:s0\0"));
+        assert!(same_bytes(b"u:r:t:s0", b"u:r:t:s0\0"));
+        assert!(!same_bytes(b"u:r:t:s0:c1", b"u:r:t:s0\0"));
+        assert!(!same_bytes(b"", b"u:r:t:s0\0"));
+    }
+
+    #[test]
+    fn the_queue_stays_small_in_a_wide_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        if !xattrs_work(tmp.path()) {
+            return;
+        }
+        let root = tmp.path().join("wide");
+        for i in 0..2000 {
+            std::fs::create_dir_all(root.join(format!("d{i}"))).unwrap();
+        }
+        let (report, peak) = relabel(Target::Shared)
+            .threads(1)
+            .dry_run(true)
+            .run_counting(&root)
+            .unwrap();
+        assert_eq!(report.visited, 2001);
+        // At most one getdents buffer of subdirectories (and the directory
+        // set aside) at a time, not all 2000.
+        assert!(peak <= DENTS / 24 + 1, "peak queue {peak}");
+    }
+
+    #[test]
+    fn equivalent_spellings_and_long_labels() {
+        let tmp = tempfile::tempdir().unwrap();
+        if !xattrs_work(tmp.path()) {
+            return;
+        }
+        let root = tmp.path().join("t");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join("f"), "").unwrap();
+        // Stored without the NUL and in a non-canonical order: the same
+        // context, so nothing is written.
+        for p in [root.join("f"), root.clone()] {
+            rustix::fs::lsetxattr(
+                &p,
+                "security.selinux",
+                b"system_u:object_r:container_file_t:s0:c5,c2",
+                rustix::fs::XattrFlags::empty(),
+            )
+            .unwrap();
+        }
+        let report = relabel(Target::Private("s0:c2,c5".parse().unwrap()))
+            .run(&root)
+            .unwrap();
+        assert_eq!((report.changed, report.unchanged), (0, 2));
+
+        // A label longer than the inline buffer is read whole.
+        let long_type = "t".repeat(400);
+        let long: SecurityContext = format!("u:r:{long_type}:s0").parse().unwrap();
+        super::super::set(root.join("f"), &long).unwrap();
+        let report = relabel(Target::Context(long.clone())).run(&root).unwrap();
+        assert_eq!((report.changed, report.unchanged), (1, 1));
+        assert_eq!(super::super::get(root.join("f")).unwrap(), long);
+        let seen = Arc::new(Mutex::new(None));
+        let s = Arc::clone(&seen);
+        relabel(Target::Custom(Arc::new(move |p, _, cur| {
+            if p.ends_with("f") {
+                *s.lock().unwrap() = cur.cloned();
+            }
+            None
+        })))
+        .run(&root)
+        .unwrap();
+        assert_eq!(seen.lock().unwrap().as_ref(), Some(&long));
+    }
+
+    #[test]
+    fn a_trailing_slash_does_not_follow_a_symlink_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        if !xattrs_work(tmp.path()) {
+            return;
+        }
+        let real = tmp.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::fs::write(real.join("f"), "").unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut spelled = link.into_os_string();
+        spelled.push("/");
+        let report = relabel(Target::Shared).run(&spelled).unwrap();
+        assert_eq!(report.visited, 1);
+        assert!(super::super::get(real.join("f")).is_err());
+    }
+
+    #[test]
+    fn a_panicking_rule_does_not_hang_the_walk() {
+        let tmp = tempfile::tempdir().unwrap();
+        for i in 0..20 {
+            std::fs::create_dir_all(tmp.path().join(format!("d{i}/e"))).unwrap();
+        }
+        for threads in [1, 3] {
+            let result = std::panic::catch_unwind(|| {
+                relabel(Target::Custom(Arc::new(|p, _, _| {
+                    if p.ends_with("e") {
+                        panic!("rule failed");
+                    }
+                    None
+                })))
+                .threads(threads)
+                .dry_run(true)
+                .run(tmp.path())
+            });
+            assert!(result.is_err(), "the panic reaches the caller");
+        }
+    }
+
+    #[test]
+    fn entries_that_vanish_are_not_failures() {
+        let tmp = tempfile::tempdir().unwrap();
+        if !xattrs_work(tmp.path()) {
+            return;
+        }
+        let root = tmp.path().join("v");
+        for i in 0..50 {
+            std::fs::create_dir_all(root.join(format!("d{i}"))).unwrap();
+            for j in 0..20 {
+                std::fs::write(root.join(format!("d{i}/f{j}")), "").unwrap();
+            }
+        }
+        let r2 = root.clone();
+        let remover = std::thread::spawn(move || {
+            for i in (0..50).rev() {
+                let _ = std::fs::remove_dir_all(r2.join(format!("d{i}")));
+            }
+        });
+        for _ in 0..20 {
+            let report = relabel(Target::Shared).threads(2).run(&root).unwrap();
+            assert_eq!(report.failures, vec![]);
+        }
+        remover.join().unwrap();
+    }
+}

@@ -73,6 +73,22 @@ impl Root {
         Ok(self.policy_dir()?.join("contexts/files/file_contexts"))
     }
 
+    /// `<policy>/contexts/customizable_types`, parsed; an empty set when the
+    /// file does not exist.
+    pub fn customizable_types(&self) -> Result<super::CustomizableTypes, PolicyError> {
+        let path = self.policy_dir()?.join("contexts/customizable_types");
+        if !path.exists() {
+            return Ok(super::CustomizableTypes::default());
+        }
+        super::CustomizableTypes::from_path(path)
+    }
+
+    /// `<policy>/setrans.conf` (it may not exist: only MLS/MCS policies
+    /// with mcstrans have one).
+    pub fn setrans_path(&self) -> Result<PathBuf, PolicyError> {
+        Ok(self.policy_dir()?.join(super::Translations::FILE_NAME))
+    }
+
     /// The container contexts: the containers' file when it exists, else the
     /// policy's `contexts/lxc_contexts`.
     pub fn container_contexts(&self) -> Result<ContainerContexts, PolicyError> {

@@ -1,0 +1,986 @@
+//! `file_contexts`: the rules that give each path its default label
+//! (libselinux's `selabel_lookup` on a `SELABEL_CTX_FILE` handle,
+//! `matchpathcon`).
+//!
+//! # What a lookup does, exactly
+//!
+//! This follows libselinux 3.4 (`label_file.c`, `label_file.h`):
+//!
+//! 1. Runs of `/` in the path are collapsed (`//usr///bin` is `/usr/bin`).
+//! 2. Substitutions: the first matching line of `file_contexts.subs` (the last
+//!    line of the file is tried first), then the first matching line of
+//!    `file_contexts.subs_dist` on the result. A line `SRC DST` matches when
+//!    the path is `SRC` or starts with `SRC/`: `/var/run /run` turns
+//!    `/var/run/x` into `/run/x` but leaves `/var/running` alone.
+//! 3. Rules are `REGEX [TYPE] CONTEXT` from `file_contexts`, then
+//!    `file_contexts.homedirs`, then `file_contexts.local`, in that order.
+//!    A rule applies when its TYPE (if any) is the file's kind; a lookup
+//!    with no kind lets every rule apply.
+//! 4. A rule whose regex has no metacharacter (`.^$?*+|[({`, a character
+//!    after `\` not counting) beats every rule that has one. Within each
+//!    class the last matching rule in file order wins.
+//! 5. Regexes are anchored as libselinux anchors them: `^` + REGEX + `$`
+//!    (so a top-level `a|b` is `^a` or `b$`), with PCRE's `DOTALL` (`.`
+//!    matches a newline) on bytes, and `$` also matching before a final
+//!    newline.
+//! 6. A winning rule whose context is `<<none>>` means "do not label":
+//!    [`FileContexts::lookup`] returns `None`, as `selabel_lookup` fails with
+//!    `ENOENT`.
+//!
+//! libselinux also splits each regex at its "stem" (the first path
+//! component, when it holds no metacharacter) and only tries a rule on a
+//! path with the same first component; this is kept, because it changes the
+//! result in corner cases (`/usr/?` never matches `/usr`).
+//!
+//! # How lookups are fast
+//!
+//! Every rule has a literal prefix (its stem and the literal text of its
+//! regex up to the first metacharacter). The prefixes form a byte trie; each
+//! trie node that ends a prefix holds, precomputed, every rule whose prefix
+//! is a prefix of it, best first. A lookup walks the path down the trie once
+//! and tries only the rules of the deepest node it reaches, best first, and
+//! stops at the first match. The regex shapes refpolicy uses most
+//! (`PREFIX(/.*)?`, `PREFIX/.*`, `PREFIX(/[^/]*)?`, ...) are matched by
+//! comparing bytes, not by a regex; other regexes are compiled on first use
+//! (as libselinux does) but checked when the file is loaded.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use super::{read_file, PolicyError, STRING_SOURCE};
+use crate::{FileKind, SecurityContext};
+
+/// The context text that means "do not label".
+pub const NO_LABEL: &str = "<<none>>";
+
+/// One line of a file_contexts file: `REGEX [TYPE] CONTEXT`.
+///
+/// ```
+/// use selinux_mcs::policy::FileContexts;
+/// use selinux_mcs::FileKind;
+/// let fc = FileContexts::from_str("/etc/shadow.* -- system_u:object_r:shadow_t:s0\n")?;
+/// let rule = fc.lookup_rule("/etc/shadow-", Some(FileKind::File)).unwrap();
+/// assert_eq!(rule.regex(), "/etc/shadow.*");
+/// assert_eq!(rule.file_kind(), Some(FileKind::File));
+/// assert_eq!(rule.line(), 1);
+/// assert_eq!(rule.to_string(), "/etc/shadow.*\t--\tsystem_u:object_r:shadow_t:s0");
+/// # Ok::<(), selinux_mcs::policy::PolicyError>(())
+/// ```
+#[derive(Debug)]
+pub struct Rule {
+    regex: Box<str>,
+    kind: Option<FileKind>,
+    context: Option<SecurityContext>,
+    source: Arc<Path>,
+    line: usize,
+    /// No metacharacter: the rule beats every regex.
+    exact: bool,
+    /// libselinux's stem: the regex text up to the second `/`, when that
+    /// holds no metacharacter. Compared as raw text, as libselinux does.
+    stem: Option<Box<[u8]>>,
+    /// The literal text every matching subject (path after the stem)
+    /// starts with.
+    literal: Box<[u8]>,
+    tail: Tail,
+}
+
+/// How the part of a rule after its literal prefix is matched.
+enum Tail {
+    /// Nothing: the subject is the literal (or the literal and a newline).
+    End,
+    /// `(/.*)?`: the path itself or anything under it.
+    OptSubtree,
+    /// `/.*`: anything under it.
+    Subtree,
+    /// `.*`: anything.
+    Any,
+    /// `(/[^/]*)?`: the path itself or a direct child.
+    OptChild,
+    /// `/[^/]*`: a direct child.
+    Child,
+    /// Anything else: the whole anchored regex, compiled on first use.
+    Regex {
+        pattern: Box<str>,
+        compiled: OnceLock<Option<regex::bytes::Regex>>,
+    },
+}
+
+impl fmt::Debug for Tail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tail::End => f.write_str("End"),
+            Tail::OptSubtree => f.write_str("OptSubtree"),
+            Tail::Subtree => f.write_str("Subtree"),
+            Tail::Any => f.write_str("Any"),
+            Tail::OptChild => f.write_str("OptChild"),
+            Tail::Child => f.write_str("Child"),
+            Tail::Regex { pattern, .. } => write!(f, "Regex({pattern:?})"),
+        }
+    }
+}
+
+impl Rule {
+    /// The regex as written.
+    pub fn regex(&self) -> &str {
+        &self.regex
+    }
+
+    /// The file kind the rule is restricted to (`--`, `-d`, ...), if any.
+    pub fn file_kind(&self) -> Option<FileKind> {
+        self.kind
+    }
+
+    /// The context, or `None` for `<<none>>` ("do not label").
+    pub fn context(&self) -> Option<&SecurityContext> {
+        self.context.as_ref()
+    }
+
+    /// The file the rule came from (`<string>` for text).
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// The 1-based line number in [`source`](Self::source).
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// Whether the regex has no metacharacter, which makes the rule beat
+    /// every rule that has one.
+    pub fn is_exact(&self) -> bool {
+        self.exact
+    }
+
+    fn kind_applies(&self, kind: Option<FileKind>) -> bool {
+        match (self.kind, kind) {
+            (Some(want), Some(have)) => want == have,
+            _ => true,
+        }
+    }
+
+    /// Whether the rule matches `key`, whose stem (libselinux's
+    /// `get_stem_from_file_name`) is `file_stem`.
+    fn matches(&self, key: &[u8], file_stem: Option<&[u8]>) -> bool {
+        let subject = match &self.stem {
+            None => key,
+            Some(stem) => match file_stem {
+                Some(fs) if fs == &stem[..] => &key[fs.len()..],
+                _ => return false,
+            },
+        };
+        if let Tail::Regex { pattern, compiled } = &self.tail {
+            let re = compiled.get_or_init(|| compile(pattern).ok());
+            return re.as_ref().is_some_and(|re| re.is_match(subject));
+        }
+        let Some(rest) = subject.strip_prefix(&self.literal[..]) else {
+            return false;
+        };
+        let optional_end = rest.is_empty() || rest == b"\n";
+        match self.tail {
+            Tail::End => optional_end,
+            Tail::OptSubtree => optional_end || rest[0] == b'/',
+            Tail::Subtree => rest.first() == Some(&b'/'),
+            Tail::Any => true,
+            Tail::OptChild => optional_end || is_child(rest),
+            Tail::Child => is_child(rest),
+            Tail::Regex { .. } => false,
+        }
+    }
+}
+
+/// `/[^/]*`: a slash and then no slash.
+fn is_child(rest: &[u8]) -> bool {
+    rest.first() == Some(&b'/') && !rest[1..].contains(&b'/')
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.regex)?;
+        if let Some(kind) = self.kind {
+            write!(f, "\t{}", kind.rule_flag())?;
+        }
+        match &self.context {
+            Some(ctx) => write!(f, "\t{ctx}"),
+            None => write!(f, "\t{NO_LABEL}"),
+        }
+    }
+}
+
+/// A path alias from `file_contexts.subs_dist` or `file_contexts.subs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Substitution {
+    from: Box<[u8]>,
+    to: Box<[u8]>,
+}
+
+impl Substitution {
+    /// libselinux's `selabel_sub`: `from` on a `/` boundary becomes `to`.
+    fn apply(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let rest = key.strip_prefix(&self.from[..])?;
+        if !(rest.is_empty() || rest[0] == b'/') {
+            return None;
+        }
+        // `/foo /` must not give `//x` for `/foo/x`.
+        let rest = if &self.to[..] == b"/" && !rest.is_empty() {
+            &rest[1..]
+        } else {
+            rest
+        };
+        let mut out = Vec::with_capacity(self.to.len() + rest.len());
+        out.extend_from_slice(&self.to);
+        out.extend_from_slice(rest);
+        Some(out)
+    }
+}
+
+/// Loaded file_contexts rules and path substitutions, answering "which
+/// label should this path have?".
+///
+/// See the [module documentation](self) for the exact semantics.
+///
+/// ```
+/// use selinux_mcs::policy::FileContexts;
+/// use selinux_mcs::FileKind;
+/// let fc = FileContexts::from_str(
+///     "/var/lib/containers(/.*)?   system_u:object_r:container_var_lib_t:s0\n\
+///      /var/lib/containers/storage/overlay(/.*)?   system_u:object_r:container_ro_file_t:s0\n\
+///      /var/lib/containers/.*\\.lock   --   <<none>>\n",
+/// )?;
+/// let ctx = fc.lookup("/var/lib/containers/storage/overlay/l", None).unwrap();
+/// assert_eq!(ctx.to_string(), "system_u:object_r:container_ro_file_t:s0");
+/// assert_eq!(
+///     fc.lookup("/var/lib/containers/db", Some(FileKind::File)).unwrap().type_(),
+///     "container_var_lib_t"
+/// );
+/// // `<<none>>`: leave the file alone.
+/// assert_eq!(fc.lookup("/var/lib/containers/a.lock", Some(FileKind::File)), None);
+/// # Ok::<(), selinux_mcs::policy::PolicyError>(())
+/// ```
+#[doc(alias = "selabel_open")]
+#[doc(alias = "matchpathcon")]
+#[derive(Debug)]
+pub struct FileContexts {
+    rules: Vec<Rule>,
+    trie: Trie,
+    /// `.subs`, last line first.
+    subs: Vec<Substitution>,
+    /// `.subs_dist`, last line first.
+    dist_subs: Vec<Substitution>,
+    sources: Vec<PathBuf>,
+}
+
+/// Collects file_contexts text and substitution files, then parses them
+/// all with [`build`](Self::build).
+///
+/// ```
+/// use selinux_mcs::policy::FileContexts;
+/// let fc = FileContexts::builder()
+///     .rules("file_contexts", "/usr/lib(/.*)?  system_u:object_r:lib_t:s0\n")
+///     .rules("file_contexts.local", "/usr/lib/custom  system_u:object_r:usr_t:s0\n")
+///     .substitutions("file_contexts.subs_dist", "/lib64 /usr/lib\n")
+///     .build()?;
+/// assert_eq!(fc.lookup("/lib64/libc.so.6", None).unwrap().type_(), "lib_t");
+/// assert_eq!(fc.lookup("/usr/lib/custom", None).unwrap().type_(), "usr_t");
+/// # Ok::<(), selinux_mcs::policy::PolicyError>(())
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct FileContextsBuilder {
+    rules: Vec<(PathBuf, String)>,
+    dist_subs: Vec<(PathBuf, String)>,
+    subs: Vec<(PathBuf, String)>,
+}
+
+impl FileContextsBuilder {
+    /// Adds a file of rules (file_contexts, .homedirs, .local: call in that
+    /// order; later rules win ties). `source` names it in errors.
+    pub fn rules(&mut self, source: impl Into<PathBuf>, text: impl Into<String>) -> &mut Self {
+        self.rules.push((source.into(), text.into()));
+        self
+    }
+
+    /// Adds distribution substitutions (`file_contexts.subs_dist`).
+    pub fn substitutions(
+        &mut self,
+        source: impl Into<PathBuf>,
+        text: impl Into<String>,
+    ) -> &mut Self {
+        self.dist_subs.push((source.into(), text.into()));
+        self
+    }
+
+    /// Adds local substitutions (`file_contexts.subs`), applied before the
+    /// distribution ones.
+    pub fn local_substitutions(
+        &mut self,
+        source: impl Into<PathBuf>,
+        text: impl Into<String>,
+    ) -> &mut Self {
+        self.subs.push((source.into(), text.into()));
+        self
+    }
+
+    /// Parses everything. The first bad line is an error naming its file
+    /// and line.
+    pub fn build(&self) -> Result<FileContexts, PolicyError> {
+        let mut rules = Vec::new();
+        let mut sources = Vec::new();
+        for (source, text) in &self.rules {
+            let source: Arc<Path> = Arc::from(source.as_path());
+            parse_rules(text, &source, &mut rules)?;
+            sources.push(source.to_path_buf());
+        }
+        let mut dist_subs = Vec::new();
+        for (source, text) in &self.dist_subs {
+            parse_subs(text, source, &mut dist_subs)?;
+            sources.push(source.clone());
+        }
+        let mut subs = Vec::new();
+        for (source, text) in &self.subs {
+            parse_subs(text, source, &mut subs)?;
+            sources.push(source.clone());
+        }
+        // libselinux builds each list by prepending: the last line is tried first.
+        dist_subs.reverse();
+        subs.reverse();
+        let trie = Trie::build(&rules);
+        Ok(FileContexts {
+            rules,
+            trie,
+            subs,
+            dist_subs,
+            sources,
+        })
+    }
+}
+
+impl FileContexts {
+    /// A builder, to combine rule files and substitutions given as text.
+    pub fn builder() -> FileContextsBuilder {
+        FileContextsBuilder::default()
+    }
+
+    /// Loads `path` (a `file_contexts` file) and, when they exist beside it,
+    /// `PATH.homedirs`, `PATH.local`, `PATH.subs_dist` and `PATH.subs`, as
+    /// `selabel_open` does. `path` itself must exist.
+    #[doc(alias = "selabel_open")]
+    pub fn from_path(path: impl AsRef<Path>) -> Result<FileContexts, PolicyError> {
+        let path = path.as_ref();
+        let mut builder = FileContexts::builder();
+        builder.rules(path, read_file(path)?);
+        let sibling = |suffix: &str| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(".");
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        let optional = |p: &Path| -> Result<Option<String>, PolicyError> {
+            match std::fs::read_to_string(p) {
+                Ok(text) => Ok(Some(text)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(source) => Err(PolicyError::Io {
+                    path: p.to_path_buf(),
+                    source,
+                }),
+            }
+        };
+        for suffix in ["homedirs", "local"] {
+            let p = sibling(suffix);
+            if let Some(text) = optional(&p)? {
+                builder.rules(p, text);
+            }
+        }
+        let p = sibling("subs_dist");
+        if let Some(text) = optional(&p)? {
+            builder.substitutions(p, text);
+        }
+        let p = sibling("subs");
+        if let Some(text) = optional(&p)? {
+            builder.local_substitutions(p, text);
+        }
+        builder.build()
+    }
+
+    /// Parses the rules of one file given as text (no substitutions).
+    #[allow(clippy::should_implement_trait)] // returns PolicyError, which names the source
+    pub fn from_str(text: &str) -> Result<FileContexts, PolicyError> {
+        FileContexts::builder().rules(STRING_SOURCE, text).build()
+    }
+
+    /// The context the rules give `path`, or `None` when no rule applies or
+    /// the winning rule says `<<none>>`. `kind` is the file's kind; `None`
+    /// lets every rule apply (for a path that does not exist).
+    #[doc(alias = "selabel_lookup")]
+    #[doc(alias = "matchpathcon")]
+    pub fn lookup(
+        &self,
+        path: impl AsRef<Path>,
+        kind: Option<FileKind>,
+    ) -> Option<SecurityContext> {
+        self.lookup_rule(path, kind)
+            .and_then(|rule| rule.context().cloned())
+    }
+
+    /// The winning rule for `path`, including a `<<none>>` rule; `None`
+    /// when no rule applies. Borrows, so it allocates nothing when the path
+    /// needs no substitution.
+    pub fn lookup_rule(&self, path: impl AsRef<Path>, kind: Option<FileKind>) -> Option<&Rule> {
+        let key = self.key(path.as_ref().as_os_str().as_bytes());
+        self.lookup_key(&key, kind)
+    }
+
+    /// `path` as the rules see it: duplicate slashes removed and
+    /// substitutions applied.
+    ///
+    /// ```
+    /// use selinux_mcs::policy::FileContexts;
+    /// let fc = FileContexts::builder()
+    ///     .substitutions("subs_dist", "/var/run /run\n")
+    ///     .build()?;
+    /// assert_eq!(fc.substitute("/var//run/docker.sock"), std::path::Path::new("/run/docker.sock"));
+    /// assert_eq!(fc.substitute("/var/running"), std::path::Path::new("/var/running"));
+    /// # Ok::<(), selinux_mcs::policy::PolicyError>(())
+    /// ```
+    pub fn substitute<'a>(&self, path: &'a Path) -> Cow<'a, Path> {
+        use std::os::unix::ffi::OsStringExt;
+        match self.key(path.as_os_str().as_bytes()) {
+            Cow::Borrowed(_) => Cow::Borrowed(path),
+            Cow::Owned(v) => Cow::Owned(PathBuf::from(std::ffi::OsString::from_vec(v))),
+        }
+    }
+
+    fn key<'a>(&self, raw: &'a [u8]) -> Cow<'a, [u8]> {
+        let mut key = Cow::Borrowed(raw);
+        if raw.windows(2).any(|w| w == b"//") {
+            let mut clean = Vec::with_capacity(raw.len());
+            for &b in raw {
+                if !(b == b'/' && clean.last() == Some(&b'/')) {
+                    clean.push(b);
+                }
+            }
+            key = Cow::Owned(clean);
+        }
+        let local = self.subs.iter().find_map(|s| s.apply(&key));
+        let base: &[u8] = local.as_deref().unwrap_or(&key);
+        if let Some(dist) = self.dist_subs.iter().find_map(|s| s.apply(base)) {
+            return Cow::Owned(dist);
+        }
+        match local {
+            Some(v) => Cow::Owned(v),
+            None => key,
+        }
+    }
+
+    fn lookup_key(&self, key: &[u8], kind: Option<FileKind>) -> Option<&Rule> {
+        // libselinux's get_stem_from_file_name: up to the second '/'.
+        let file_stem = key
+            .get(1..)
+            .and_then(|rest| rest.iter().position(|&b| b == b'/'))
+            .map(|p| &key[..p + 1]);
+        for &i in self.trie.candidates(key) {
+            let rule = &self.rules[i as usize];
+            if rule.kind_applies(kind) && rule.matches(key, file_stem) {
+                return Some(rule);
+            }
+        }
+        None
+    }
+
+    /// Every rule, in file order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// How many rules were loaded.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether no rule was loaded.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The files read, in order.
+    pub fn sources(&self) -> &[PathBuf] {
+        &self.sources
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parsing
+
+fn parse_rules(text: &str, source: &Arc<Path>, out: &mut Vec<Rule>) -> Result<(), PolicyError> {
+    for (i, raw) in text.split('\n').enumerate() {
+        let line = i + 1;
+        let trimmed = raw.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let syntax = |message: String| PolicyError::Syntax {
+            path: source.to_path_buf(),
+            line,
+            text: raw.to_owned(),
+            message,
+        };
+        if let Some(c) = raw.chars().find(|c| !c.is_ascii()) {
+            return Err(syntax(format!(
+                "non-ASCII character {c:?}: file_contexts lines are ASCII"
+            )));
+        }
+        let fields: Vec<&str> = raw.split_ascii_whitespace().collect();
+        let (regex, kind, context) = match fields[..] {
+            [regex, context] => (regex, None, context),
+            [regex, kind, context] => {
+                let kind = FileKind::ALL
+                    .into_iter()
+                    .find(|k| k.rule_flag() == kind)
+                    .ok_or_else(|| {
+                        syntax(format!(
+                            "unknown file type {kind:?}: expected --, -d, -l, -c, -b, -p or -s"
+                        ))
+                    })?;
+                (regex, Some(kind), context)
+            }
+            [_] => return Err(syntax("missing fields: expected REGEX [TYPE] CONTEXT".into())),
+            _ => {
+                return Err(syntax(format!(
+                    "{} fields: expected REGEX [TYPE] CONTEXT",
+                    fields.len()
+                )))
+            }
+        };
+        let context = if context == NO_LABEL {
+            None
+        } else {
+            Some(
+                context
+                    .parse::<SecurityContext>()
+                    .map_err(|source_err| PolicyError::Context {
+                        path: source.to_path_buf(),
+                        line,
+                        text: context.to_owned(),
+                        source: source_err,
+                    })?,
+            )
+        };
+        let compiled = analyse(regex).map_err(|e| match e {
+            RegexProblem::Unsupported(message) => PolicyError::Unsupported {
+                path: source.to_path_buf(),
+                line,
+                text: raw.to_owned(),
+                message,
+            },
+            RegexProblem::Invalid(message) => syntax(message),
+        })?;
+        out.push(Rule {
+            regex: regex.into(),
+            kind,
+            context,
+            source: Arc::clone(source),
+            line,
+            exact: compiled.exact,
+            stem: compiled.stem,
+            literal: compiled.literal,
+            tail: compiled.tail,
+        });
+    }
+    Ok(())
+}
+
+fn parse_subs(text: &str, source: &Path, out: &mut Vec<Substitution>) -> Result<(), PolicyError> {
+    for (i, raw) in text.lines().enumerate() {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let syntax = |message: &str| PolicyError::Syntax {
+            path: source.to_path_buf(),
+            line: i + 1,
+            text: raw.to_owned(),
+            message: message.to_owned(),
+        };
+        let fields: Vec<&str> = trimmed.split_ascii_whitespace().collect();
+        let [from, to] = fields[..] else {
+            return Err(syntax("expected two paths: ALIAS ORIGINAL"));
+        };
+        if !from.starts_with('/') || !to.starts_with('/') {
+            return Err(syntax("both paths must be absolute"));
+        }
+        if from.len() > 1 && from.ends_with('/') {
+            return Err(syntax(
+                "the alias must not end in '/': it matches on a '/' boundary",
+            ));
+        }
+        out.push(Substitution {
+            from: from.as_bytes().into(),
+            to: to.as_bytes().into(),
+        });
+    }
+    Ok(())
+}
+
+/// What the loader learns about a regex.
+struct Analysis {
+    exact: bool,
+    stem: Option<Box<[u8]>>,
+    literal: Box<[u8]>,
+    tail: Tail,
+}
+
+enum RegexProblem {
+    Unsupported(String),
+    Invalid(String),
+}
+
+const META: &[u8] = b".^$?*+|[({";
+
+/// libselinux's `spec_hasMetaChars`: a metacharacter, skipping the
+/// character after each `\`.
+fn has_meta(regex: &[u8]) -> bool {
+    let mut i = 0;
+    while i < regex.len() {
+        match regex[i] {
+            b'\\' => i += 2,
+            c if META.contains(&c) => return true,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// libselinux's `get_stem_from_spec`: the text before the second `/`, when
+/// it holds no metacharacter (a `\` does not count: the comparison is on raw
+/// text).
+fn stem_of(regex: &[u8]) -> Option<usize> {
+    let second = regex.get(1..)?.iter().position(|&b| b == b'/')? + 1;
+    if regex[..second].iter().any(|b| META.contains(b)) {
+        return None;
+    }
+    Some(second)
+}
+
+fn analyse(regex: &str) -> Result<Analysis, RegexProblem> {
+    let bytes = regex.as_bytes();
+    check_pcre_only(regex)?;
+    let exact = !has_meta(bytes);
+    let stem_len = stem_of(bytes);
+    let body = &regex[stem_len.unwrap_or(0)..];
+    let (literal, raw_end) = if has_top_level_alternation(body.as_bytes()) {
+        (Vec::new(), 0)
+    } else {
+        literal_prefix(body.as_bytes())
+    };
+    let tail = match &body[raw_end..] {
+        "" => Tail::End,
+        "(/.*)?" => Tail::OptSubtree,
+        "/.*" => Tail::Subtree,
+        ".*" => Tail::Any,
+        "(/[^/]*)?" => Tail::OptChild,
+        "/[^/]*" => Tail::Child,
+        _ => {
+            let pattern = anchored(body)?;
+            Tail::Regex {
+                pattern: pattern.into(),
+                compiled: OnceLock::new(),
+            }
+        }
+    };
+    Ok(Analysis {
+        exact,
+        stem: stem_len.map(|n| bytes[..n].into()),
+        literal: literal.into(),
+        tail,
+    })
+}
+
+/// The literal text a regex starts with, unescaped, and where in the raw
+/// text it ends. Stops at a metacharacter or an escape that is not a plain
+/// character (`\d`); backs off one character when the metacharacter is a
+/// quantifier that makes it optional or repeated.
+fn literal_prefix(body: &[u8]) -> (Vec<u8>, usize) {
+    let mut literal = Vec::new();
+    let mut i = 0;
+    let mut last_atom: Option<(usize, usize)> = None; // (literal len, raw pos) before it
+    while i < body.len() {
+        let c = body[i];
+        if META.contains(&c) {
+            if matches!(c, b'?' | b'*' | b'+' | b'{') {
+                if let Some((len, pos)) = last_atom {
+                    literal.truncate(len);
+                    return (literal, pos);
+                }
+            }
+            return (literal, i);
+        }
+        if c == b'\\' {
+            match body.get(i + 1) {
+                Some(&n) if n.is_ascii_punctuation() => {
+                    last_atom = Some((literal.len(), i));
+                    literal.push(n);
+                    i += 2;
+                }
+                _ => return (literal, i),
+            }
+        } else {
+            last_atom = Some((literal.len(), i));
+            literal.push(c);
+            i += 1;
+        }
+    }
+    (literal, i)
+}
+
+/// Whether the regex has a `|` outside every group and class, which makes
+/// libselinux's `^...$` anchoring apply to its first and last branches only.
+fn has_top_level_alternation(body: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'\\' => i += 1,
+            b'[' => {
+                // Skip the class: a ']' right after '[' or '[^' is literal.
+                i += 1;
+                if body.get(i) == Some(&b'^') {
+                    i += 1;
+                }
+                if body.get(i) == Some(&b']') {
+                    i += 1;
+                }
+                while i < body.len() && body[i] != b']' {
+                    if body[i] == b'\\' {
+                        i += 1;
+                    } else if body[i] == b'[' && body.get(i + 1) == Some(&b':') {
+                        // POSIX class [:alpha:]
+                        while i + 1 < body.len() && !(body[i] == b':' && body[i + 1] == b']') {
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            b'|' if depth == 0 => return true,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// PCRE constructs the `regex` crate lacks, named in the error.
+fn check_pcre_only(regex: &str) -> Result<(), RegexProblem> {
+    const CONSTRUCTS: &[(&str, &str)] = &[
+        ("(?=", "look-ahead (?=...)"),
+        ("(?!", "negative look-ahead (?!...)"),
+        ("(?<=", "look-behind (?<=...)"),
+        ("(?<!", "negative look-behind (?<!...)"),
+        ("(?>", "atomic group (?>...)"),
+        ("(?|", "branch reset group (?|...)"),
+        ("(?R)", "recursion (?R)"),
+        ("(?(", "conditional group (?(...)...)"),
+        ("(*", "backtracking verb (*...)"),
+        ("\\K", "match reset \\K"),
+        ("\\Q", "quoting \\Q...\\E"),
+        ("\\G", "\\G anchor"),
+        ("\\g", "backreference \\g"),
+        ("\\k", "named backreference \\k"),
+        ("*+", "possessive quantifier *+"),
+        ("++", "possessive quantifier ++"),
+        ("?+", "possessive quantifier ?+"),
+        ("}+", "possessive quantifier }+"),
+    ];
+    let bytes = regex.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if let Some(&n) = bytes.get(i + 1) {
+                if (b'1'..=b'9').contains(&n) {
+                    return Err(RegexProblem::Unsupported(format!(
+                        "regex {regex:?} uses backreference \\{}, a PCRE feature the regex crate lacks",
+                        n as char
+                    )));
+                }
+                if matches!(n, b'K' | b'Q' | b'G' | b'g' | b'k') {
+                    let what = CONSTRUCTS
+                        .iter()
+                        .find(|(s, _)| s.as_bytes() == &bytes[i..i + 2])
+                        .map_or("an escape", |(_, w)| w);
+                    return Err(RegexProblem::Unsupported(format!(
+                        "regex {regex:?} uses {what}, a PCRE feature the regex crate lacks"
+                    )));
+                }
+            }
+            i += 2;
+            continue;
+        }
+        for (s, what) in CONSTRUCTS {
+            if !s.starts_with('\\') && bytes[i..].starts_with(s.as_bytes()) {
+                // `\++` is an escaped '+' and a quantifier; only flag when the
+                // first character is not itself escaped (handled above).
+                return Err(RegexProblem::Unsupported(format!(
+                    "regex {regex:?} uses {what}, a PCRE feature the regex crate lacks"
+                )));
+            }
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// `^BODY$` as libselinux builds it, in `regex` crate syntax, checked.
+fn anchored(body: &str) -> Result<String, RegexProblem> {
+    let trailing_backslashes = body.bytes().rev().take_while(|&b| b == b'\\').count();
+    if trailing_backslashes % 2 == 1 {
+        return Err(RegexProblem::Invalid(format!(
+            "regex {body:?} ends in a lone '\\'"
+        )));
+    }
+    // `$` in PCRE also matches before a final newline; the regex crate's
+    // does not, so say it.
+    let pattern = format!("^{body}(?:\n)?$");
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .dot_matches_new_line(true)
+        .build()
+        .parse(&pattern)
+        .map_err(|e| {
+            let text = e.to_string();
+            if text.contains("not supported") {
+                RegexProblem::Unsupported(format!(
+                    "regex {body:?} uses a PCRE feature the regex crate lacks: {}",
+                    last_line(&text)
+                ))
+            } else {
+                RegexProblem::Invalid(format!("invalid regex {body:?}: {}", last_line(&text)))
+            }
+        })?;
+    Ok(pattern)
+}
+
+fn last_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(text)
+        .trim()
+        .trim_start_matches("error: ")
+}
+
+fn compile(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(pattern)
+        .unicode(false)
+        .dot_matches_new_line(true)
+        .build()
+}
+
+// ---------------------------------------------------------------------------
+// The prefix trie
+
+/// A byte trie of rule prefixes. A node that ends at least one prefix
+/// holds, in `candidates`, every rule whose prefix is a prefix of the
+/// node's text, in the order they must be tried: exact rules before
+/// regexes, later before earlier.
+#[derive(Debug, Default)]
+struct Trie {
+    nodes: Vec<Node>,
+    /// Concatenated candidate lists.
+    lists: Vec<u32>,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    /// Children, sorted by byte.
+    children: Vec<(u8, u32)>,
+    /// This node's own rules (build time only).
+    own: Vec<u32>,
+    /// The candidate list: `lists[start..end]`.
+    start: u32,
+    end: u32,
+}
+
+impl Trie {
+    fn build(rules: &[Rule]) -> Trie {
+        let mut trie = Trie {
+            nodes: vec![Node::default()],
+            lists: Vec::new(),
+        };
+        for (i, rule) in rules.iter().enumerate() {
+            let mut prefix = Vec::new();
+            if let Some(stem) = &rule.stem {
+                prefix.extend_from_slice(stem);
+            }
+            prefix.extend_from_slice(&rule.literal);
+            let mut node = 0usize;
+            for &b in &prefix {
+                node = trie.child_or_insert(node, b);
+            }
+            trie.nodes[node].own.push(i as u32);
+        }
+        // Precompute each node's candidates: its own and its ancestors',
+        // best first.
+        let priority = |i: &u32| {
+            let exact = rules[*i as usize].exact;
+            (exact, *i)
+        };
+        let mut stack: Vec<(usize, (u32, u32))> = vec![(0, (0, 0))];
+        while let Some((node, inherited)) = stack.pop() {
+            let range = if trie.nodes[node].own.is_empty() {
+                // Nodes without rules of their own share the nearest
+                // ancestor's list.
+                inherited
+            } else {
+                let mut list = trie.lists[inherited.0 as usize..inherited.1 as usize].to_vec();
+                list.append(&mut trie.nodes[node].own);
+                list.sort_unstable_by_key(|i| std::cmp::Reverse(priority(i)));
+                let start = trie.lists.len() as u32;
+                trie.lists.extend_from_slice(&list);
+                (start, trie.lists.len() as u32)
+            };
+            trie.nodes[node].start = range.0;
+            trie.nodes[node].end = range.1;
+            for &(_, child) in &trie.nodes[node].children {
+                stack.push((child as usize, range));
+            }
+        }
+        trie
+    }
+
+    fn child_or_insert(&mut self, node: usize, b: u8) -> usize {
+        match self.nodes[node].children.binary_search_by_key(&b, |c| c.0) {
+            Ok(at) => self.nodes[node].children[at].1 as usize,
+            Err(at) => {
+                let id = self.nodes.len();
+                self.nodes.push(Node::default());
+                self.nodes[node].children.insert(at, (b, id as u32));
+                id
+            }
+        }
+    }
+
+    /// The candidate rules for `key`: those of the deepest node on its path.
+    fn candidates(&self, key: &[u8]) -> &[u32] {
+        let mut node = &self.nodes[0];
+        for &b in key {
+            let next = if node.children.len() <= 8 {
+                node.children.iter().find(|c| c.0 == b).map(|c| c.1)
+            } else {
+                node.children
+                    .binary_search_by_key(&b, |c| c.0)
+                    .ok()
+                    .map(|at| node.children[at].1)
+            };
+            match next {
+                Some(n) => node = &self.nodes[n as usize],
+                None => break,
+            }
+        }
+        &self.lists[node.start as usize..node.end as usize]
+    }
+}

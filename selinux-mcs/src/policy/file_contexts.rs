@@ -829,6 +829,10 @@ fn check_pcre_only(regex: &str) -> Result<(), RegexProblem> {
             i += 2;
             continue;
         }
+        if !matches!(bytes[i], b'(' | b'*' | b'+' | b'?' | b'}') {
+            i += 1;
+            continue;
+        }
         for (s, what) in CONSTRUCTS {
             if !s.starts_with('\\') && bytes[i..].starts_with(s.as_bytes()) {
                 // `\++` is an escaped '+' and a quantifier; only flag when the
@@ -854,6 +858,9 @@ fn anchored(body: &str) -> Result<String, RegexProblem> {
     // `$` in PCRE also matches before a final newline; the regex crate's
     // does not, so say it.
     let pattern = format!("^{body}(?:\n)?$");
+    if simple_syntax_ok(body.as_bytes()) {
+        return Ok(pattern);
+    }
     regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
@@ -872,6 +879,153 @@ fn anchored(body: &str) -> Result<String, RegexProblem> {
             }
         })?;
     Ok(pattern)
+}
+
+/// A quick check for the regex subset file_contexts use (literals,
+/// punctuation escapes, `\d\w\s`-style classes, `.`, bracket classes
+/// without POSIX names, groups, `|`, and `? * + {n} {n,} {n,m}` after an
+/// atom). `true` only when the `regex` crate is sure to accept the pattern;
+/// anything else is left to `regex_syntax`, which is slower (a few
+/// microseconds a regex) but complete.
+fn simple_syntax_ok(re: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut i = 0;
+    // Whether the previous item can take a quantifier.
+    let mut atom = false;
+    while i < re.len() {
+        match re[i] {
+            b'\\' => {
+                match re.get(i + 1) {
+                    // `\<` and `\>` are word boundaries to the regex crate but
+                    // literals to PCRE.
+                    Some(b'<' | b'>') => return false,
+                    Some(c) if c.is_ascii_punctuation() || b"dwsDWSnt".contains(c) => {}
+                    _ => return false,
+                }
+                i += 2;
+                atom = true;
+                continue;
+            }
+            b'(' => {
+                if re.get(i + 1) == Some(&b'?') {
+                    if re.get(i + 2) != Some(&b':') {
+                        return false;
+                    }
+                    i += 2;
+                }
+                depth += 1;
+                atom = false;
+            }
+            b')' => {
+                if depth == 0 {
+                    return false;
+                }
+                depth -= 1;
+                atom = true;
+            }
+            b'|' => atom = false,
+            b'?' | b'*' | b'+' => {
+                if !atom {
+                    return false;
+                }
+                // No lazy or possessive suffix, no stacked quantifier.
+                if matches!(re.get(i + 1), Some(b'?' | b'*' | b'+' | b'{')) {
+                    return false;
+                }
+                atom = false;
+            }
+            b'{' => {
+                if !atom {
+                    return false;
+                }
+                let Some(len) = re[i..].iter().position(|&b| b == b'}') else {
+                    return false;
+                };
+                let inner = &re[i + 1..i + len];
+                let mut parts = inner.splitn(2, |&b| b == b',');
+                let num = |p: &[u8]| !p.is_empty() && p.len() <= 3 && p.iter().all(u8::is_ascii_digit);
+                let lo = parts.next().unwrap_or(b"");
+                let ok = match parts.next() {
+                    None => num(lo),
+                    Some(hi) if hi.is_empty() => num(lo),
+                    Some(hi) => {
+                        num(lo)
+                            && num(hi)
+                            && std::str::from_utf8(lo).ok().and_then(|s| s.parse::<u32>().ok())
+                                <= std::str::from_utf8(hi).ok().and_then(|s| s.parse::<u32>().ok())
+                    }
+                };
+                if !ok || matches!(re.get(i + len + 1), Some(b'?' | b'*' | b'+' | b'{')) {
+                    return false;
+                }
+                i += len + 1;
+                atom = false;
+                continue;
+            }
+            b'}' | b']' => return false,
+            b'^' | b'$' => atom = false,
+            b'[' => {
+                let Some(end) = simple_class_end(re, i) else {
+                    return false;
+                };
+                i = end + 1;
+                atom = true;
+                continue;
+            }
+            _ => atom = true,
+        }
+        i += 1;
+    }
+    depth == 0
+}
+
+/// The index of the `]` closing the class opened at `start`, when the class
+/// holds only literals, punctuation escapes and ascending ranges of them.
+fn simple_class_end(re: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    if re.get(i) == Some(&b'^') {
+        i += 1;
+    }
+    let mut prev: Option<u8> = None;
+    let mut first = true;
+    loop {
+        let c = *re.get(i)?;
+        if c == b']' && !first {
+            return Some(i);
+        }
+        first = false;
+        let (lit, next) = match c {
+            b'\\' => {
+                let e = *re.get(i + 1)?;
+                if !e.is_ascii_punctuation() || e == b'<' || e == b'>' {
+                    return None;
+                }
+                (e, i + 2)
+            }
+            // POSIX classes, nesting and the regex crate's set operations
+            // (`&&`, `--`, `~~`): leave them to regex_syntax.
+            b'[' => return None,
+            b'&' | b'~' if re.get(i + 1) == Some(&c) => return None,
+            b'-' if re.get(i + 1) == Some(&b'-') => return None,
+            b'-' if !(prev.is_none() && i == start + 1 || re.get(i + 1) == Some(&b']')) => {
+                let lo = prev?;
+                let hi = match *re.get(i + 1)? {
+                    b'\\' | b'[' => return None,
+                    h => h,
+                };
+                if hi < lo {
+                    return None;
+                }
+                prev = None;
+                i += 2;
+                continue;
+            }
+            c if c.is_ascii() && !c.is_ascii_control() => (c, i + 1),
+            _ => return None,
+        };
+        prev = Some(lit);
+        i = next;
+    }
 }
 
 fn last_line(text: &str) -> &str {
@@ -946,12 +1100,29 @@ impl Trie {
                 // ancestor's list.
                 inherited
             } else {
-                let mut list = trie.lists[inherited.0 as usize..inherited.1 as usize].to_vec();
-                list.append(&mut trie.nodes[node].own);
-                list.sort_unstable_by_key(|i| std::cmp::Reverse(priority(i)));
-                let start = trie.lists.len() as u32;
-                trie.lists.extend_from_slice(&list);
-                (start, trie.lists.len() as u32)
+                let mut own = std::mem::take(&mut trie.nodes[node].own);
+                own.sort_unstable_by_key(|i| std::cmp::Reverse(priority(i)));
+                // Merge the (sorted) inherited list with this node's own.
+                let start = trie.lists.len();
+                let (mut a, b_end) = (inherited.0 as usize, inherited.1 as usize);
+                let mut own = own.into_iter().peekable();
+                while a < b_end || own.peek().is_some() {
+                    let take_own = match (a < b_end, own.peek()) {
+                        (true, Some(o)) => priority(o) > priority(&trie.lists[a]),
+                        (false, _) => true,
+                        (true, None) => false,
+                    };
+                    let next = if take_own {
+                        own.next()
+                    } else {
+                        a += 1;
+                        Some(trie.lists[a - 1])
+                    };
+                    if let Some(n) = next {
+                        trie.lists.push(n);
+                    }
+                }
+                (start as u32, trie.lists.len() as u32)
             };
             trie.nodes[node].start = range.0;
             trie.nodes[node].end = range.1;
@@ -1279,6 +1450,45 @@ mod tests {
         std::fs::write(dir.path().join("file_contexts.homedirs"), "/h\n").unwrap();
         let e = FileContexts::from_path(&base).unwrap_err();
         assert!(e.to_string().contains("file_contexts.homedirs:1:"), "{e}");
+    }
+
+    fn regex_syntax_accepts(body: &str) -> bool {
+        regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(&format!("^{body}(?:\n)?$"))
+            .is_ok()
+    }
+
+    #[test]
+    fn simple_syntax_check_agrees_on_typical_regexes() {
+        for ok in [
+            "/usr/(.*/)?lib(/.*)?",
+            "/dev/[shmxv]d[^/]*",
+            "/etc/passwd[-\\+]?",
+            "/a{2}b{1,3}c{4,}",
+            "/(?:x|y)+",
+            "/[]a]",
+            "/[a-]",
+            "/\\d+\\.log",
+        ] {
+            assert!(simple_syntax_ok(ok.as_bytes()), "{ok}");
+            assert!(regex_syntax_accepts(ok), "{ok}");
+        }
+        for unsure in ["/a**", "/(", "/)", "/[z-a]", "/a{3,1}", "/\\<w", "/[[:alpha:]]", "/[a&&b]", "*a", "/a}"] {
+            assert!(!simple_syntax_ok(unsure.as_bytes()), "{unsure}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The quick check never accepts what the regex crate rejects.
+        #[test]
+        fn simple_syntax_check_is_sound(body in "[ab/.\\\\\\[\\]()^$*+?{}|,0-3dws<>:&~-]{0,12}") {
+            if simple_syntax_ok(body.as_bytes()) {
+                proptest::prop_assert!(regex_syntax_accepts(&body), "{:?}", body);
+            }
+        }
     }
 
     #[test]

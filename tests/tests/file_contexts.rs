@@ -3,13 +3,10 @@
 //! (lookups.expected, recorded with bench/c/selabel_bench.c), plus the
 //! fixture's other files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use selinux_mcs::policy::{
-    ContainerContexts, CustomizableTypes, FileContexts, PolicyError, RestoreAction, Restorer,
-    Root, Translations,
-};
-use selinux_mcs::{FileKind, SecurityContext};
+use selinux_mcs::policy::{FileContexts, Root};
+use selinux_mcs::FileKind;
 use selinux_mcs_tests::data_file;
 
 fn root() -> Root {

@@ -69,7 +69,7 @@ pub const NO_LABEL: &str = "<<none>>";
 /// assert_eq!(rule.to_string(), "/etc/shadow.*\t--\tsystem_u:object_r:shadow_t:s0");
 /// # Ok::<(), selinux_mcs::policy::PolicyError>(())
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Rule {
     regex: Box<str>,
     kind: Option<FileKind>,
@@ -88,6 +88,7 @@ pub struct Rule {
 }
 
 /// How the part of a rule after its literal prefix is matched.
+#[derive(Clone)]
 enum Tail {
     /// Nothing: the subject is the literal (or the literal and a newline).
     End,
@@ -269,7 +270,7 @@ impl Substitution {
 /// ```
 #[doc(alias = "selabel_open")]
 #[doc(alias = "matchpathcon")]
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FileContexts {
     rules: Vec<Rule>,
     trie: Trie,
@@ -451,8 +452,9 @@ impl FileContexts {
     /// assert_eq!(fc.substitute("/var/running"), std::path::Path::new("/var/running"));
     /// # Ok::<(), selinux_mcs::policy::PolicyError>(())
     /// ```
-    pub fn substitute<'a>(&self, path: &'a Path) -> Cow<'a, Path> {
+    pub fn substitute<'a, P: AsRef<Path> + ?Sized>(&self, path: &'a P) -> Cow<'a, Path> {
         use std::os::unix::ffi::OsStringExt;
+        let path = path.as_ref();
         match self.key(path.as_os_str().as_bytes()) {
             Cow::Borrowed(_) => Cow::Borrowed(path),
             Cow::Owned(v) => Cow::Owned(PathBuf::from(std::ffi::OsString::from_vec(v))),
@@ -1051,14 +1053,14 @@ fn compile(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
 /// holds, in `candidates`, every rule whose prefix is a prefix of the
 /// node's text, in the order they must be tried: exact rules before
 /// regexes, later before earlier.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Trie {
     nodes: Vec<Node>,
     /// Concatenated candidate lists.
     lists: Vec<u32>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Node {
     /// Children, sorted by byte.
     children: Vec<(u8, u32)>,

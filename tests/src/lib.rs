@@ -16,3 +16,5 @@ pub fn data_file(name: &str) -> PathBuf {
         .join("data")
         .join(name)
 }
+
+pub mod fuzz;

@@ -1,6 +1,8 @@
 //! `relabel lookup`, `relabel check`, `relabel explain` and `relabel restore`
 //! end to end, on the fixture under tests/data/policy.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use std::path::PathBuf;
 
 use assert_cmd::Command;
@@ -30,7 +32,12 @@ fn lookup_prints_path_tab_context() {
     relabel()
         .args(["lookup", "--file-contexts"])
         .arg(fixture_fc())
-        .args(["/nonexistent-dir/etc/x", "/var/lib/containers/storage/overlay/abc", "/tmp/x", "/var/run/docker.sock"])
+        .args([
+            "/nonexistent-dir/etc/x",
+            "/var/lib/containers/storage/overlay/abc",
+            "/tmp/x",
+            "/var/run/docker.sock",
+        ])
         .assert()
         .success()
         .stdout(
@@ -99,7 +106,10 @@ fn check_json_shape() {
     let doc = json_of(&out.stdout);
     for key in ["read", "write", "create"] {
         assert_eq!(doc[key]["allowed"], Value::Bool(false), "{key}");
-        assert!(doc[key]["reason"].as_str().unwrap().contains("does not dominate"));
+        assert!(doc[key]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not dominate"));
     }
     assert_eq!(doc["missing_categories"], serde_json::json!(["c3"]));
     assert_eq!(doc.as_object().unwrap().len(), 4);
@@ -123,12 +133,22 @@ fn check_json_shape() {
 #[test]
 fn check_human_and_bad_input() {
     relabel()
-        .args(["check", "system_u:system_r:spc_t:s0", "system_u:object_r:container_file_t:s0:c1,c2"])
+        .args([
+            "check",
+            "system_u:system_r:spc_t:s0",
+            "system_u:object_r:container_file_t:s0:c1,c2",
+        ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("read:   allowed: spc_t is not MCS-constrained"));
+        .stdout(predicate::str::contains(
+            "read:   allowed: spc_t is not MCS-constrained",
+        ));
     relabel()
-        .args(["check", "system_u:system_r:container_t:s0:c2,c1,", "u:r:t:s0"])
+        .args([
+            "check",
+            "system_u:system_r:container_t:s0:c2,c1,",
+            "u:r:t:s0",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("bad process context"));
@@ -144,11 +164,23 @@ fn explain_json_adds_meaning_and_translation() {
         .unwrap();
     assert!(out.status.success());
     let doc = json_of(&out.stdout);
-    for key in ["context", "canonical", "user", "role", "type", "range", "low", "high"] {
+    for key in [
+        "context",
+        "canonical",
+        "user",
+        "role",
+        "type",
+        "range",
+        "low",
+        "high",
+    ] {
         assert!(doc.get(key).is_some(), "{key} kept");
     }
     assert_eq!(doc["translation"], "WebFrontend");
-    assert!(doc["meaning"].as_str().unwrap().starts_with("A container process (svirt_lxc_net_t, an alias of container_t)"));
+    assert!(doc["meaning"]
+        .as_str()
+        .unwrap()
+        .starts_with("A container process (svirt_lxc_net_t, an alias of container_t)"));
     // No entry: null.
     let out = relabel()
         .args(["explain", "--json", "--setrans"])
@@ -168,7 +200,9 @@ fn explain_human_uses_the_explanation() {
         .assert()
         .success()
         .stdout(predicate::str::contains("translation:  SystemHigh"))
-        .stdout(predicate::str::contains("meaning:      Container content (container_file_t) at system high"));
+        .stdout(predicate::str::contains(
+            "meaning:      Container content (container_file_t) at system high",
+        ));
     relabel()
         .args(["explain", "--setrans"])
         .arg(data("bad/setrans.base.conf"))
@@ -181,7 +215,15 @@ fn explain_human_uses_the_explanation() {
 #[test]
 fn restore_parses_its_arguments_but_is_not_wired_yet() {
     relabel()
-        .args(["restore", "-R", "-n", "-F", "-v", "--json", "--file-contexts"])
+        .args([
+            "restore",
+            "-R",
+            "-n",
+            "-F",
+            "-v",
+            "--json",
+            "--file-contexts",
+        ])
         .arg(fixture_fc())
         .arg("/nonexistent")
         .assert()

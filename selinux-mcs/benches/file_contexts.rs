@@ -2,7 +2,8 @@
 //!
 //! The rules: `$SELINUX_MCS_BENCH_FILE_CONTEXTS` if set, else the system's
 //! (`/etc/selinux/<SELINUXTYPE>/contexts/files/file_contexts`) if present,
-//! else a generated file of more than 5,000 rules laid out like Debian's.
+//! else (or when `SELINUX_MCS_BENCH_GENERATED` is set) a generated file of
+//! more than 5,000 rules laid out like Debian's.
 //! The lookups: a fixed list of a few thousand typical paths with their
 //! kinds. Both are written to `$TMPDIR/selinux-mcs-bench/` so libselinux can
 //! be timed on exactly the same input:
@@ -23,15 +24,86 @@ use selinux_mcs::policy::{FileContexts, Root};
 use selinux_mcs::FileKind;
 
 const NAMES: &[&str] = &[
-    "acpid", "apache2", "atd", "auditd", "avahi", "bind", "chronyd", "cron", "cups", "dbus",
-    "dhcpd", "dnsmasq", "exim4", "fail2ban", "haproxy", "keepalived", "lighttpd", "memcached",
-    "mysql", "named", "nginx", "nscd", "ntpd", "openvpn", "postfix", "postgresql", "rabbitmq",
-    "redis", "rsyncd", "rsyslog", "samba", "slapd", "smartd", "snmpd", "squid", "ssh", "sssd",
-    "tor", "unbound", "varnish", "vsftpd", "zabbix", "podman", "docker", "containerd", "crio",
-    "kubelet", "libvirt", "qemu", "systemd", "udev", "polkit", "NetworkManager", "firewalld",
-    "git", "python3", "perl", "ruby", "node", "java", "bash", "coreutils", "util-linux", "grub",
-    "lvm", "mdadm", "iptables", "nftables", "wpa_supplicant", "bluetooth", "pulseaudio",
-    "pipewire", "gdm3", "Xorg", "gnome-shell", "firefox", "thunderbird", "vim", "emacs", "tmux",
+    "acpid",
+    "apache2",
+    "atd",
+    "auditd",
+    "avahi",
+    "bind",
+    "chronyd",
+    "cron",
+    "cups",
+    "dbus",
+    "dhcpd",
+    "dnsmasq",
+    "exim4",
+    "fail2ban",
+    "haproxy",
+    "keepalived",
+    "lighttpd",
+    "memcached",
+    "mysql",
+    "named",
+    "nginx",
+    "nscd",
+    "ntpd",
+    "openvpn",
+    "postfix",
+    "postgresql",
+    "rabbitmq",
+    "redis",
+    "rsyncd",
+    "rsyslog",
+    "samba",
+    "slapd",
+    "smartd",
+    "snmpd",
+    "squid",
+    "ssh",
+    "sssd",
+    "tor",
+    "unbound",
+    "varnish",
+    "vsftpd",
+    "zabbix",
+    "podman",
+    "docker",
+    "containerd",
+    "crio",
+    "kubelet",
+    "libvirt",
+    "qemu",
+    "systemd",
+    "udev",
+    "polkit",
+    "NetworkManager",
+    "firewalld",
+    "git",
+    "python3",
+    "perl",
+    "ruby",
+    "node",
+    "java",
+    "bash",
+    "coreutils",
+    "util-linux",
+    "grub",
+    "lvm",
+    "mdadm",
+    "iptables",
+    "nftables",
+    "wpa_supplicant",
+    "bluetooth",
+    "pulseaudio",
+    "pipewire",
+    "gdm3",
+    "Xorg",
+    "gnome-shell",
+    "firefox",
+    "thunderbird",
+    "vim",
+    "emacs",
+    "tmux",
 ];
 
 /// Typical paths, each with a kind (or none), built from `NAMES`.
@@ -64,7 +136,10 @@ fn requests() -> Vec<(String, Option<FileKind>)> {
             ("/tmp/{}-XXXX", Some(File)),
             ("/opt/{}/bin/{}", Some(File)),
             ("/srv/{}/www/index.html", Some(File)),
-            ("/var/lib/containers/storage/overlay/{}/diff/usr/bin/{}", Some(File)),
+            (
+                "/var/lib/containers/storage/overlay/{}/diff/usr/bin/{}",
+                Some(File),
+            ),
             ("/usr/local/bin/{}", None),
             ("/dev/{}0", Some(Char)),
         ];
@@ -97,7 +172,11 @@ fn generate_file_contexts() -> String {
         ("/usr/lib/.*\\.so(\\.[^/]*)*", "--", "lib_t"),
         ("/home/[^/]+/.+", "", "user_home_t"),
     ] {
-        let kind = if kind.is_empty() { String::new() } else { format!("\t{kind}") };
+        let kind = if kind.is_empty() {
+            String::new()
+        } else {
+            format!("\t{kind}")
+        };
         let _ = writeln!(fc, "{regex}{kind}\t{}", s(t));
     }
     // 80 names x 65 rules: 5,200 service rules.
@@ -139,8 +218,16 @@ fn generate_file_contexts() -> String {
         {
             let regex = regex.replace("{}", &esc);
             // Past the first round, vary the rules so none is a duplicate.
-            let regex = if j >= 26 { format!("{regex}/v{j}") } else { regex };
-            let kind = if kind.is_empty() { String::new() } else { format!("\t{kind}") };
+            let regex = if j >= 26 {
+                format!("{regex}/v{j}")
+            } else {
+                regex
+            };
+            let kind = if kind.is_empty() {
+                String::new()
+            } else {
+                format!("\t{kind}")
+            };
             let _ = writeln!(fc, "{regex}{kind}\t{}", s(&format!("{t}_{suffix}")));
         }
     }
@@ -156,12 +243,13 @@ struct Input {
 fn input() -> Input {
     let dir = std::env::temp_dir().join("selinux-mcs-bench");
     std::fs::create_dir_all(&dir).expect("bench dir");
+    let generate = std::env::var_os("SELINUX_MCS_BENCH_GENERATED").is_some();
     let (file_contexts, origin) = if let Ok(p) = std::env::var("SELINUX_MCS_BENCH_FILE_CONTEXTS") {
         (PathBuf::from(p), "$SELINUX_MCS_BENCH_FILE_CONTEXTS")
     } else if let Some(p) = Root::default()
         .file_contexts_path()
         .ok()
-        .filter(|p| p.exists())
+        .filter(|p| p.exists() && !generate)
     {
         (p, "the system's file_contexts")
     } else {

@@ -3,6 +3,8 @@
 //! (lookups.expected, recorded with bench/c/selabel_bench.c), plus the
 //! fixture's other files.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use std::path::Path;
 
 use selinux_mcs::policy::{FileContexts, Root};
@@ -57,13 +59,22 @@ fn every_lookup_matches_libselinux() {
             .lookup(path, kind(k))
             .map_or_else(|| "<<none>>".to_owned(), |c| c.to_string());
         if got != want {
-            let rule = fc.lookup_rule(path, kind(k)).map(|r| format!("{}:{}: {r}", r.source().display(), r.line()));
-            failures.push(format!("{path} [{k}]: libselinux {want}, ours {got} (rule {rule:?})"));
+            let rule = fc
+                .lookup_rule(path, kind(k))
+                .map(|r| format!("{}:{}: {r}", r.source().display(), r.line()));
+            failures.push(format!(
+                "{path} [{k}]: libselinux {want}, ours {got} (rule {rule:?})"
+            ));
         }
         checked += 1;
     }
     assert!(checked > 1000);
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// A differential check on any file_contexts, against lookups recorded with
@@ -93,7 +104,9 @@ fn differential_against_recorded_libselinux_lookups() {
         let (path, k, want) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
         let path = Path::new(std::ffi::OsStr::from_bytes(path));
         let k = kind(std::str::from_utf8(k).unwrap());
-        let got = fc.lookup(path, k).map_or_else(|| "<<none>>".to_owned(), |c| c.to_string());
+        let got = fc
+            .lookup(path, k)
+            .map_or_else(|| "<<none>>".to_owned(), |c| c.to_string());
         if got.as_bytes() != want {
             failures.push(format!(
                 "{} [{k:?}]: libselinux {}, ours {got}",
@@ -104,5 +117,9 @@ fn differential_against_recorded_libselinux_lookups() {
         n += 1;
     }
     eprintln!("{n} lookups compared, {} mismatches", failures.len());
-    assert!(failures.is_empty(), "{}", failures[..failures.len().min(50)].join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{}",
+        failures[..failures.len().min(50)].join("\n")
+    );
 }

@@ -1,6 +1,8 @@
 //! Every seed of the policy-file fuzz corpora (`fuzz/corpus/<target>/`)
 //! through the same body the fuzz target runs: none may panic.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use selinux_mcs_tests::{fuzz, workspace_root};
 
 fn run_seeds(target: &str, body: fn(&[u8])) {

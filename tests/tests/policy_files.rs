@@ -2,6 +2,8 @@
 //! lxc_contexts, customizable_types, setrans.conf (with Include), restore
 //! decisions on the Debian-style file_contexts, and malformed files.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use std::path::Path;
 
 use selinux_mcs::explain::Explanation;
@@ -34,7 +36,10 @@ fn config_and_container_contexts() {
     assert_eq!(contexts.ro_file().unwrap().type_(), "container_ro_file_t");
     assert_eq!(contexts.kvm_process().unwrap().type_(), "container_kvm_t");
     assert_eq!(contexts.init_process().unwrap().type_(), "container_init_t");
-    assert_eq!(contexts.engine_process().unwrap().type_(), "container_engine_t");
+    assert_eq!(
+        contexts.engine_process().unwrap().type_(),
+        "container_engine_t"
+    );
     assert_eq!(contexts.get("content").unwrap().type_(), "virt_var_lib_t");
     assert!(root
         .customizable_types()
@@ -46,7 +51,11 @@ fn config_and_container_contexts() {
 fn setrans_with_include() {
     let path = root().setrans_path().unwrap();
     let t = Translations::from_path(&path).unwrap();
-    assert_eq!(t.sources().len(), 2, "setrans.conf and setrans.d/containers.conf");
+    assert_eq!(
+        t.sources().len(),
+        2,
+        "setrans.conf and setrans.d/containers.conf"
+    );
     let r = |s: &str| s.parse::<MlsRange>().unwrap();
     assert_eq!(t.translate(&r("s0")), "SystemLow");
     assert_eq!(t.translate(&r("s0-s0:c0.c1023")), "SystemLow-SystemHigh");
@@ -60,12 +69,21 @@ fn setrans_with_include() {
     assert_eq!(t.translate(&r("s0:c5-s0:c0.c1023")), "s0:c5-SystemHigh");
     assert_eq!(t.translation(&r("s0:c5,c6")), None);
     // Back again.
-    for raw in ["s0", "s0-s0:c0.c1023", "s0:c1,c3", "s0-s0:c186,c641", "s0:c5-s0:c0.c1023"] {
+    for raw in [
+        "s0",
+        "s0-s0:c0.c1023",
+        "s0:c1,c3",
+        "s0-s0:c186,c641",
+        "s0:c5-s0:c0.c1023",
+    ] {
         assert_eq!(t.untranslate(&t.translate(&r(raw))), Some(r(raw)), "{raw}");
     }
     assert_eq!(t.untranslate("NoSuchName"), None);
     let c = ctx("system_u:system_r:container_t:s0:c186,c641");
-    assert_eq!(t.translate_context(&c), "system_u:system_r:container_t:WebFrontend");
+    assert_eq!(
+        t.translate_context(&c),
+        "system_u:system_r:container_t:WebFrontend"
+    );
     let e = Explanation::with_translations(&c, &t);
     assert_eq!(e.translation(), Some("WebFrontend"));
 }
@@ -109,7 +127,11 @@ fn restore_decisions_on_the_fixture() {
         RestoreAction::NoLabel
     );
     assert_eq!(
-        restorer.target_for(&p("/var/lib/containers/storage/overlay/l"), FileKind::Dir, None),
+        restorer.target_for(
+            &p("/var/lib/containers/storage/overlay/l"),
+            FileKind::Dir,
+            None
+        ),
         Some(ctx("system_u:object_r:container_ro_file_t:s0"))
     );
     // Substitutions apply: /var/run is /run.
@@ -130,18 +152,80 @@ fn err_of(r: Result<impl std::fmt::Debug, PolicyError>) -> PolicyError {
 fn malformed_files_name_file_and_line() {
     let bad = |name: &str| data_file(&format!("policy/bad/{name}"));
     let cases: Vec<(PolicyError, &str, usize, &str)> = vec![
-        (err_of(FileContexts::from_path(bad("file_contexts.bad_type"))), "file_contexts.bad_type", 2, "unknown file type \"-q\""),
-        (err_of(FileContexts::from_path(bad("file_contexts.lookahead"))), "file_contexts.lookahead", 4, "unsupported: regex \"/usr/(?!lib)[^/]*\" uses negative look-ahead"),
-        (err_of(FileContexts::from_path(bad("file_contexts.bad_regex"))), "file_contexts.bad_regex", 2, "invalid regex"),
-        (err_of(FileContexts::from_path(bad("file_contexts.bad_context"))), "file_contexts.bad_context", 1, "bad context"),
-        (err_of(FileContexts::from_path(bad("file_contexts.missing_context"))), "file_contexts.missing_context", 1, "missing fields"),
-        (err_of(Translations::from_path(bad("setrans.base.conf"))), "setrans.base.conf", 3, "unsupported: mcstrans `Base=`"),
-        (err_of(Translations::from_path(bad("setrans.dup.conf"))), "setrans.dup.conf", 2, "already stands for s0:c1"),
-        (err_of(Translations::from_path(bad("setrans.constraint.conf"))), "setrans.constraint.conf", 2, "constraints"),
-        (err_of(Translations::from_path(bad("setrans.badlevel.conf"))), "setrans.badlevel.conf", 2, "neither a level"),
-        (err_of(ContainerContexts::from_path(bad("lxc_contexts.bad"))), "lxc_contexts.bad", 2, "bad context"),
-        (err_of(Config::from_path(bad("config.bad"))), "config.bad", 1, "unknown mode"),
-        (err_of(CustomizableTypes::from_path(bad("customizable_types.bad"))), "customizable_types.bad", 2, "one type name"),
+        (
+            err_of(FileContexts::from_path(bad("file_contexts.bad_type"))),
+            "file_contexts.bad_type",
+            2,
+            "unknown file type \"-q\"",
+        ),
+        (
+            err_of(FileContexts::from_path(bad("file_contexts.lookahead"))),
+            "file_contexts.lookahead",
+            4,
+            "unsupported: regex \"/usr/(?!lib)[^/]*\" uses negative look-ahead",
+        ),
+        (
+            err_of(FileContexts::from_path(bad("file_contexts.bad_regex"))),
+            "file_contexts.bad_regex",
+            2,
+            "invalid regex",
+        ),
+        (
+            err_of(FileContexts::from_path(bad("file_contexts.bad_context"))),
+            "file_contexts.bad_context",
+            1,
+            "bad context",
+        ),
+        (
+            err_of(FileContexts::from_path(bad(
+                "file_contexts.missing_context",
+            ))),
+            "file_contexts.missing_context",
+            1,
+            "missing fields",
+        ),
+        (
+            err_of(Translations::from_path(bad("setrans.base.conf"))),
+            "setrans.base.conf",
+            3,
+            "unsupported: mcstrans `Base=`",
+        ),
+        (
+            err_of(Translations::from_path(bad("setrans.dup.conf"))),
+            "setrans.dup.conf",
+            2,
+            "already stands for s0:c1",
+        ),
+        (
+            err_of(Translations::from_path(bad("setrans.constraint.conf"))),
+            "setrans.constraint.conf",
+            2,
+            "constraints",
+        ),
+        (
+            err_of(Translations::from_path(bad("setrans.badlevel.conf"))),
+            "setrans.badlevel.conf",
+            2,
+            "neither a level",
+        ),
+        (
+            err_of(ContainerContexts::from_path(bad("lxc_contexts.bad"))),
+            "lxc_contexts.bad",
+            2,
+            "bad context",
+        ),
+        (
+            err_of(Config::from_path(bad("config.bad"))),
+            "config.bad",
+            1,
+            "unknown mode",
+        ),
+        (
+            err_of(CustomizableTypes::from_path(bad("customizable_types.bad"))),
+            "customizable_types.bad",
+            2,
+            "one type name",
+        ),
     ];
     for (e, file, line, needle) in cases {
         let msg = e.to_string();

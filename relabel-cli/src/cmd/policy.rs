@@ -157,7 +157,10 @@ mod tests {
     #[test]
     fn absolute_is_lexical() {
         assert_eq!(absolute(Path::new("/usr/bin/")), PathBuf::from("/usr/bin"));
-        assert_eq!(absolute(Path::new("/usr/../etc/./x")), PathBuf::from("/etc/x"));
+        assert_eq!(
+            absolute(Path::new("/usr/../etc/./x")),
+            PathBuf::from("/etc/x")
+        );
         assert_eq!(absolute(Path::new("/")), PathBuf::from("/"));
         assert_eq!(absolute(Path::new("/..")), PathBuf::from("/"));
     }

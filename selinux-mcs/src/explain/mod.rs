@@ -238,7 +238,8 @@ impl LevelMeaning {
             }
             LevelMeaning::SystemHigh => {
                 if is_process {
-                    "at system high (all categories c0.c1023): it may use every container's files".into()
+                    "at system high (all categories c0.c1023): it may use every container's files"
+                        .into()
                 } else {
                     "at system high (all categories c0.c1023): only processes holding every category may use it".into()
                 }
@@ -247,7 +248,9 @@ impl LevelMeaning {
                 let n = cats.len();
                 let what = if n == 1 { "category" } else { "categories" };
                 if is_process {
-                    format!("with {what} {cats}: it may use files whose categories are within {cats}")
+                    format!(
+                        "with {what} {cats}: it may use files whose categories are within {cats}"
+                    )
                 } else {
                     format!("with {what} {cats}: only processes holding all {n} may use it")
                 }
@@ -318,7 +321,10 @@ impl Explanation {
     /// assert_eq!(e.translation(), Some("SystemLow-SystemHigh"));
     /// # Ok::<(), selinux_mcs::policy::PolicyError>(())
     /// ```
-    pub fn with_translations(context: &SecurityContext, translations: &Translations) -> Explanation {
+    pub fn with_translations(
+        context: &SecurityContext,
+        translations: &Translations,
+    ) -> Explanation {
         let mut e = Explanation::new(context);
         e.translation = context.range().and_then(|r| translations.translation(r));
         e
@@ -384,7 +390,11 @@ impl Explanation {
         let type_ = self.context.type_();
         let subject = match self.known_type() {
             Some(info) if info.canonical != info.name => {
-                format!("{} ({type_}, an alias of {})", capitalize(info.summary), info.canonical)
+                format!(
+                    "{} ({type_}, an alias of {})",
+                    capitalize(info.summary),
+                    info.canonical
+                )
             }
             Some(info) => format!("{} ({type_})", capitalize(info.summary)),
             None if self.is_process() => format!("A process of type {type_}"),
@@ -426,7 +436,12 @@ impl fmt::Display for Explanation {
                 if range.is_single() {
                     writeln!(f, "level:        {range}")?;
                 } else {
-                    writeln!(f, "range:        {range} (low {} - high {})", range.low(), range.high())?;
+                    writeln!(
+                        f,
+                        "range:        {range} (low {} - high {})",
+                        range.low(),
+                        range.high()
+                    )?;
                 }
                 writeln!(f, "sensitivity:  {}", level.sensitivity())?;
                 let cats = if range.is_single() {
@@ -517,11 +532,17 @@ mod tests {
             "Container content (container_file_t) with the private MCS pair c5,c9: only processes holding both c5 and c9 may use it (:Z)."
         );
         let spc = explain("system_u:system_r:spc_t:s0").meaning();
-        assert!(spc.starts_with("A super-privileged container process (spc_t)"), "{spc}");
+        assert!(
+            spc.starts_with("A super-privileged container process (spc_t)"),
+            "{spc}"
+        );
         let unknown = explain("system_u:object_r:etc_t:s0").meaning();
         assert!(unknown.starts_with("A file of type etc_t"), "{unknown}");
         let unknown = explain("system_u:system_r:httpd_t:s0").meaning();
-        assert!(unknown.starts_with("A process of type httpd_t"), "{unknown}");
+        assert!(
+            unknown.starts_with("A process of type httpd_t"),
+            "{unknown}"
+        );
     }
 
     #[test]

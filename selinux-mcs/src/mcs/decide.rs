@@ -434,7 +434,13 @@ mod tests {
     #[test]
     fn system_high_reads_everything() {
         let p = proc_("s0-s0:c0.c1023");
-        for f in ["s0", "s0:c1,c2", "s0:c0.c1023", "s0-s0:c0.c1023", "s0:c1022,c1023"] {
+        for f in [
+            "s0",
+            "s0:c1,c2",
+            "s0:c0.c1023",
+            "s0-s0:c0.c1023",
+            "s0:c1022,c1023",
+        ] {
             for perm in [Permission::Read, Permission::Write, Permission::Unlink] {
                 assert!(decide(&p, &file(f), perm).allowed(), "{f} {perm}");
             }

@@ -554,7 +554,11 @@ fn parse_rules(text: &str, source: &Arc<Path>, out: &mut Vec<Rule>) -> Result<()
                     })?;
                 (regex, Some(kind), context)
             }
-            [_] => return Err(syntax("missing fields: expected REGEX [TYPE] CONTEXT".into())),
+            [_] => {
+                return Err(syntax(
+                    "missing fields: expected REGEX [TYPE] CONTEXT".into(),
+                ))
+            }
             _ => {
                 return Err(syntax(format!(
                     "{} fields: expected REGEX [TYPE] CONTEXT",
@@ -562,20 +566,19 @@ fn parse_rules(text: &str, source: &Arc<Path>, out: &mut Vec<Rule>) -> Result<()
                 )))
             }
         };
-        let context = if context == NO_LABEL {
-            None
-        } else {
-            Some(
-                context
-                    .parse::<SecurityContext>()
-                    .map_err(|source_err| PolicyError::Context {
+        let context =
+            if context == NO_LABEL {
+                None
+            } else {
+                Some(context.parse::<SecurityContext>().map_err(|source_err| {
+                    PolicyError::Context {
                         path: source.to_path_buf(),
                         line,
                         text: context.to_owned(),
                         source: source_err,
-                    })?,
-            )
-        };
+                    }
+                })?)
+            };
         let compiled = analyse(regex).map_err(|e| match e {
             RegexProblem::Unsupported(message) => PolicyError::Unsupported {
                 path: source.to_path_buf(),
@@ -945,16 +948,21 @@ fn simple_syntax_ok(re: &[u8]) -> bool {
                 };
                 let inner = &re[i + 1..i + len];
                 let mut parts = inner.splitn(2, |&b| b == b',');
-                let num = |p: &[u8]| !p.is_empty() && p.len() <= 3 && p.iter().all(u8::is_ascii_digit);
+                let num =
+                    |p: &[u8]| !p.is_empty() && p.len() <= 3 && p.iter().all(u8::is_ascii_digit);
                 let lo = parts.next().unwrap_or(b"");
                 let ok = match parts.next() {
                     None => num(lo),
-                    Some(hi) if hi.is_empty() => num(lo),
+                    Some([]) => num(lo),
                     Some(hi) => {
                         num(lo)
                             && num(hi)
-                            && std::str::from_utf8(lo).ok().and_then(|s| s.parse::<u32>().ok())
-                                <= std::str::from_utf8(hi).ok().and_then(|s| s.parse::<u32>().ok())
+                            && std::str::from_utf8(lo)
+                                .ok()
+                                .and_then(|s| s.parse::<u32>().ok())
+                                <= std::str::from_utf8(hi)
+                                    .ok()
+                                    .and_then(|s| s.parse::<u32>().ok())
                     }
                 };
                 if !ok || matches!(re.get(i + len + 1), Some(b'?' | b'*' | b'+' | b'{')) {
@@ -1206,11 +1214,19 @@ mod tests {
         assert!(!fc.rules()[1].is_exact());
         // An escaped metacharacter does not count (libselinux skips the
         // character after '\').
-        let fc = self::fc("/etc/ld\\.so\\.cache  u:object_r:exact_t:s0\n\
-                           /etc/ld.*  u:object_r:regex_t:s0\n");
+        let fc = self::fc(
+            "/etc/ld\\.so\\.cache  u:object_r:exact_t:s0\n\
+                           /etc/ld.*  u:object_r:regex_t:s0\n",
+        );
         assert!(fc.rules()[0].is_exact());
-        assert_eq!(type_of(&fc, "/etc/ld.so.cache", None).as_deref(), Some("exact_t"));
-        assert_eq!(type_of(&fc, "/etc/ldXsoXcache", None).as_deref(), Some("regex_t"));
+        assert_eq!(
+            type_of(&fc, "/etc/ld.so.cache", None).as_deref(),
+            Some("exact_t")
+        );
+        assert_eq!(
+            type_of(&fc, "/etc/ldXsoXcache", None).as_deref(),
+            Some("regex_t")
+        );
         // Between two exact rules, the later wins.
         let fc = self::fc("/a/b  u:object_r:one_t:s0\n/a/b  u:object_r:two_t:s0\n");
         assert_eq!(type_of(&fc, "/a/b", None).as_deref(), Some("two_t"));
@@ -1226,9 +1242,15 @@ mod tests {
         assert_eq!(type_of(&fc, "/run/x", F).as_deref(), Some("any_t"));
         // No kind: every rule applies, so the exact -d rule wins.
         assert_eq!(type_of(&fc, "/run/x", None).as_deref(), Some("dir_t"));
-        assert_eq!(type_of(&fc, "/run/x.sock", Some(FileKind::Socket)).as_deref(), Some("sock_t"));
+        assert_eq!(
+            type_of(&fc, "/run/x.sock", Some(FileKind::Socket)).as_deref(),
+            Some("sock_t")
+        );
         assert_eq!(type_of(&fc, "/run/x.sock", F), None);
-        assert_eq!(type_of(&fc, "/dev/tty1", Some(FileKind::Char)).as_deref(), Some("tty_t"));
+        assert_eq!(
+            type_of(&fc, "/dev/tty1", Some(FileKind::Char)).as_deref(),
+            Some("tty_t")
+        );
         assert_eq!(type_of(&fc, "/dev/tty1", Some(FileKind::Block)), None);
         for kind in FileKind::ALL {
             let fc = self::fc(&format!("/k  {}  u:object_r:k_t:s0\n", kind.rule_flag()));
@@ -1260,8 +1282,14 @@ mod tests {
         assert_eq!(fc.lookup("/opt/lib/x", None), None);
         // libselinux anchors by concatenation: a top-level '|' splits the anchors.
         let fc = self::fc("/aaa|/bbb  u:object_r:alt_t:s0\n");
-        assert_eq!(type_of(&fc, "/aaa/anything", None).as_deref(), Some("alt_t"));
-        assert_eq!(type_of(&fc, "/anything/bbb", None).as_deref(), Some("alt_t"));
+        assert_eq!(
+            type_of(&fc, "/aaa/anything", None).as_deref(),
+            Some("alt_t")
+        );
+        assert_eq!(
+            type_of(&fc, "/anything/bbb", None).as_deref(),
+            Some("alt_t")
+        );
         assert_eq!(fc.lookup("/ccc", None), None);
     }
 
@@ -1284,7 +1312,10 @@ mod tests {
     #[test]
     fn duplicate_slashes_collapse() {
         let fc = fc("/usr/bin(/.*)?  u:object_r:bin_t:s0\n");
-        assert_eq!(type_of(&fc, "//usr///bin//ls", None).as_deref(), Some("bin_t"));
+        assert_eq!(
+            type_of(&fc, "//usr///bin//ls", None).as_deref(),
+            Some("bin_t")
+        );
     }
 
     #[test]
@@ -1295,16 +1326,25 @@ mod tests {
             .local_substitutions("local", "/export/home /home\n/srv/lib /lib64\n")
             .build()
             .unwrap();
-        assert_eq!(type_of(&fc, "/lib64/libc.so", None).as_deref(), Some("lib_t"));
+        assert_eq!(
+            type_of(&fc, "/lib64/libc.so", None).as_deref(),
+            Some("lib_t")
+        );
         assert_eq!(type_of(&fc, "/lib64", None).as_deref(), Some("lib_t"));
         assert_eq!(type_of(&fc, "/var/run/x", None).as_deref(), Some("run_t"));
         // Not on a '/' boundary: no substitution.
         assert_eq!(type_of(&fc, "/var/running", None).as_deref(), Some("var_t"));
         assert_eq!(fc.lookup("/lib64x", None), None);
-        assert_eq!(type_of(&fc, "/export/home/a", None).as_deref(), Some("home_t"));
+        assert_eq!(
+            type_of(&fc, "/export/home/a", None).as_deref(),
+            Some("home_t")
+        );
         // Local first, then the distribution's on the result.
         assert_eq!(type_of(&fc, "/srv/lib/x", None).as_deref(), Some("lib_t"));
-        assert_eq!(fc.substitute(Path::new("/srv/lib/x")), Path::new("/usr/lib/x"));
+        assert_eq!(
+            fc.substitute(Path::new("/srv/lib/x")),
+            Path::new("/usr/lib/x")
+        );
         // Only the first matching line of a file applies (the last line is tried first).
         let fc = FileContexts::builder()
             .substitutions("dist", "/a /b\n/a /c\n")
@@ -1312,7 +1352,10 @@ mod tests {
             .unwrap();
         assert_eq!(fc.substitute(Path::new("/a/x")), Path::new("/c/x"));
         // An alias of '/' does not give '//'.
-        let fc = FileContexts::builder().substitutions("dist", "/chroot /\n").build().unwrap();
+        let fc = FileContexts::builder()
+            .substitutions("dist", "/chroot /\n")
+            .build()
+            .unwrap();
         assert_eq!(fc.substitute(Path::new("/chroot/etc")), Path::new("/etc"));
         assert_eq!(fc.substitute(Path::new("/chroot")), Path::new("/"));
     }
@@ -1320,8 +1363,14 @@ mod tests {
     #[test]
     fn later_files_win_ties() {
         let fc = FileContexts::builder()
-            .rules("file_contexts", "/srv/www(/.*)?  u:object_r:var_t:s0\n/etc/hosts  u:object_r:net_t:s0\n")
-            .rules("file_contexts.local", "/srv/www(/.*)?  u:object_r:httpd_t:s0\n/etc/hosts  u:object_r:etc_t:s0\n")
+            .rules(
+                "file_contexts",
+                "/srv/www(/.*)?  u:object_r:var_t:s0\n/etc/hosts  u:object_r:net_t:s0\n",
+            )
+            .rules(
+                "file_contexts.local",
+                "/srv/www(/.*)?  u:object_r:httpd_t:s0\n/etc/hosts  u:object_r:etc_t:s0\n",
+            )
             .build()
             .unwrap();
         assert_eq!(type_of(&fc, "/srv/www/x", None).as_deref(), Some("httpd_t"));
@@ -1336,7 +1385,15 @@ mod tests {
         // Each fast shape, and the same rule forced through the regex engine
         // by a no-op group, must match the same paths.
         let shapes = [
-            "(/.*)?", "/.*", ".*", "(/[^/]*)?", "/[^/]*", "", "/[^/]+", "x[^/]*", "x[^/]+",
+            "(/.*)?",
+            "/.*",
+            ".*",
+            "(/[^/]*)?",
+            "/[^/]*",
+            "",
+            "/[^/]+",
+            "x[^/]*",
+            "x[^/]+",
         ];
         let paths = [
             "/p", "/p/", "/p/a", "/p/a/b", "/pa", "/p\n", "/q", "/p/a\n", "/px", "/pxy", "/px/",
@@ -1345,8 +1402,14 @@ mod tests {
         for shape in shapes {
             let fast = fc(&format!("/p{shape}  u:object_r:t_t:s0\n"));
             let slow = fc(&format!("/(p){shape}  u:object_r:t_t:s0\n"));
-            assert!(!matches!(fast.rules()[0].tail, Tail::Regex { .. }), "{shape}");
-            assert!(matches!(slow.rules()[0].tail, Tail::Regex { .. }), "{shape}");
+            assert!(
+                !matches!(fast.rules()[0].tail, Tail::Regex { .. }),
+                "{shape}"
+            );
+            assert!(
+                matches!(slow.rules()[0].tail, Tail::Regex { .. }),
+                "{shape}"
+            );
             for path in paths {
                 assert_eq!(
                     fast.lookup(path, None).is_some(),
@@ -1371,7 +1434,10 @@ mod tests {
         use std::os::unix::ffi::OsStrExt;
         let fc = fc("/data/[^/]*  u:object_r:d_t:s0\n");
         let path = Path::new(std::ffi::OsStr::from_bytes(b"/data/\xff\xfe"));
-        assert_eq!(type_of(&fc, path.to_str().unwrap_or("/data/x"), None).as_deref(), Some("d_t"));
+        assert_eq!(
+            type_of(&fc, path.to_str().unwrap_or("/data/x"), None).as_deref(),
+            Some("d_t")
+        );
         assert!(fc.lookup(path, None).is_some());
     }
 
@@ -1413,7 +1479,10 @@ mod tests {
             ("/a\\Kb", "\\K"),
         ] {
             let e = error(&format!("/ok  u:r:t:s0\n{regex}  u:r:t:s0\n"));
-            assert!(matches!(e, PolicyError::Unsupported { line: 2, .. }), "{regex}: {e:?}");
+            assert!(
+                matches!(e, PolicyError::Unsupported { line: 2, .. }),
+                "{regex}: {e:?}"
+            );
             let msg = e.to_string();
             assert!(msg.contains(what) && msg.contains("regex crate"), "{msg}");
         }
@@ -1441,7 +1510,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path().join("file_contexts");
         std::fs::write(&base, "/x(/.*)?  u:object_r:x_t:s0\n").unwrap();
-        std::fs::write(dir.path().join("file_contexts.local"), "/x/y  u:object_r:y_t:s0\n").unwrap();
+        std::fs::write(
+            dir.path().join("file_contexts.local"),
+            "/x/y  u:object_r:y_t:s0\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("file_contexts.subs"), "/alias /x\n").unwrap();
         let fc = FileContexts::from_path(&base).unwrap();
         assert_eq!(fc.sources().len(), 3);
@@ -1478,7 +1551,18 @@ mod tests {
             assert!(simple_syntax_ok(ok.as_bytes()), "{ok}");
             assert!(regex_syntax_accepts(ok), "{ok}");
         }
-        for unsure in ["/a**", "/(", "/)", "/[z-a]", "/a{3,1}", "/\\<w", "/[[:alpha:]]", "/[a&&b]", "*a", "/a}"] {
+        for unsure in [
+            "/a**",
+            "/(",
+            "/)",
+            "/[z-a]",
+            "/a{3,1}",
+            "/\\<w",
+            "/[[:alpha:]]",
+            "/[a&&b]",
+            "*a",
+            "/a}",
+        ] {
             assert!(!simple_syntax_ok(unsure.as_bytes()), "{unsure}");
         }
     }

@@ -79,6 +79,9 @@ impl<S: Into<String>> FromIterator<S> for CustomizableTypes {
 /// What restorecon decides for one path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+// Returned one at a time, never stored in bulk: boxing would only add an
+// allocation to every write.
+#[allow(clippy::large_enum_variant)]
 pub enum RestoreAction {
     /// Write this context.
     Write(SecurityContext),

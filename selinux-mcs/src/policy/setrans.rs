@@ -239,8 +239,7 @@ impl Translations {
     /// The translated text of `range`, the raw canonical text where there is
     /// no entry (what `selinux_raw_to_trans_context` prints).
     pub fn translate(&self, range: &MlsRange) -> String {
-        self.translation(range)
-            .unwrap_or_else(|| range.to_string())
+        self.translation(range).unwrap_or_else(|| range.to_string())
     }
 
     /// `context` with its range translated (`system_u:object_r:etc_t:SystemLow`).
@@ -292,11 +291,7 @@ impl Translations {
 
     /// Every entry: raw range and name, sorted by raw range.
     pub fn entries(&self) -> Vec<(MlsRange, &str)> {
-        let mut v: Vec<_> = self
-            .to_name
-            .iter()
-            .map(|(r, n)| (*r, n.as_str()))
-            .collect();
+        let mut v: Vec<_> = self.to_name.iter().map(|(r, n)| (*r, n.as_str())).collect();
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
         v
     }

@@ -19,6 +19,7 @@
 
 use std::fmt;
 
+use crate::mcs::ConstrainedTypes;
 use crate::mls::{Category, CategorySet, Level, MlsRange};
 use crate::policy::Translations;
 use crate::SecurityContext;
@@ -277,6 +278,21 @@ impl LevelMeaning {
         }
     }
 
+    /// The level alone, without what it allows.
+    fn label(&self) -> String {
+        match self {
+            LevelMeaning::NoMls => "with no MLS field".into(),
+            LevelMeaning::Shared => "at s0 with no categories".into(),
+            LevelMeaning::PrivatePair { first, second, .. } => {
+                format!("with the MCS pair {first},{second}")
+            }
+            LevelMeaning::SystemHigh => "at system high (all categories c0.c1023)".into(),
+            LevelMeaning::Categories(cats) => format!("with categories {cats}"),
+            LevelMeaning::Sensitivity(level) => format!("at MLS level {level}"),
+            LevelMeaning::Range { range, .. } => format!("with the range {range}"),
+        }
+    }
+
     fn short(&self) -> &'static str {
         match self {
             LevelMeaning::NoMls => "no MLS",
@@ -400,6 +416,15 @@ impl Explanation {
             None if self.is_process() => format!("A process of type {type_}"),
             None => format!("A file of type {type_}"),
         };
+        if self.is_process()
+            && self.level != LevelMeaning::NoMls
+            && !ConstrainedTypes::BUILTIN.contains(&type_)
+        {
+            return format!(
+                "{subject} {}; {type_} is not MCS-constrained, so categories do not restrict what it may use.",
+                self.level.label()
+            );
+        }
         format!("{subject} {}.", self.level.phrase(self.is_process()))
     }
 }
@@ -443,16 +468,28 @@ impl fmt::Display for Explanation {
                         range.high()
                     )?;
                 }
-                writeln!(f, "sensitivity:  {}", level.sensitivity())?;
-                let cats = if range.is_single() {
-                    range.low().categories()
-                } else {
-                    range.high().categories()
+                let describe = |cats: &CategorySet| match cats.len() {
+                    0 => "none".to_owned(),
+                    1 => format!("{cats} (1 category)"),
+                    n => format!("{cats} ({n} categories)"),
                 };
-                if cats.is_empty() {
-                    writeln!(f, "categories:   none")?;
+                if range.is_single() {
+                    writeln!(f, "sensitivity:  {}", level.sensitivity())?;
+                    writeln!(f, "categories:   {}", describe(level.categories()))?;
                 } else {
-                    writeln!(f, "categories:   {cats} ({} in all)", cats.len())?;
+                    let (low, high) = (range.low(), range.high());
+                    writeln!(
+                        f,
+                        "sensitivity:  {} (low), {} (high)",
+                        low.sensitivity(),
+                        high.sensitivity()
+                    )?;
+                    writeln!(
+                        f,
+                        "categories:   low {}; high {}",
+                        describe(low.categories()),
+                        describe(high.categories())
+                    )?;
                 }
             }
         }
@@ -554,7 +591,7 @@ mod tests {
             "role:         system_r",
             "alias of container_t",
             "sensitivity:  s0",
-            "categories:   c186,c641 (2 in all)",
+            "categories:   c186,c641 (2 categories)",
             "meaning:      A container process",
         ] {
             assert!(text.contains(needle), "{needle} not in\n{text}");

@@ -2,47 +2,7 @@
 //! (libselinux's `selabel_lookup` on a `SELABEL_CTX_FILE` handle,
 //! `matchpathcon`).
 //!
-//! # What a lookup does, exactly
-//!
-//! This follows libselinux 3.4 (`label_file.c`, `label_file.h`):
-//!
-//! 1. Runs of `/` in the path are collapsed (`//usr///bin` is `/usr/bin`).
-//! 2. Substitutions: the first matching line of `file_contexts.subs` (the last
-//!    line of the file is tried first), then the first matching line of
-//!    `file_contexts.subs_dist` on the result. A line `SRC DST` matches when
-//!    the path is `SRC` or starts with `SRC/`: `/var/run /run` turns
-//!    `/var/run/x` into `/run/x` but leaves `/var/running` alone.
-//! 3. Rules are `REGEX [TYPE] CONTEXT` from `file_contexts`, then
-//!    `file_contexts.homedirs`, then `file_contexts.local`, in that order.
-//!    A rule applies when its TYPE (if any) is the file's kind; a lookup
-//!    with no kind lets every rule apply.
-//! 4. A rule whose regex has no metacharacter (`.^$?*+|[({`, a character
-//!    after `\` not counting) beats every rule that has one. Within each
-//!    class the last matching rule in file order wins.
-//! 5. Regexes are anchored as libselinux anchors them: `^` + REGEX + `$`
-//!    (so a top-level `a|b` is `^a` or `b$`), with PCRE's `DOTALL` (`.`
-//!    matches a newline) on bytes, and `$` also matching before a final
-//!    newline.
-//! 6. A winning rule whose context is `<<none>>` means "do not label":
-//!    [`FileContexts::lookup`] returns `None`, as `selabel_lookup` fails with
-//!    `ENOENT`.
-//!
-//! libselinux also splits each regex at its "stem" (the first path
-//! component, when it holds no metacharacter) and only tries a rule on a
-//! path with the same first component; this is kept, because it changes the
-//! result in corner cases (`/usr/?` never matches `/usr`).
-//!
-//! # How lookups are fast
-//!
-//! Every rule has a literal prefix (its stem and the literal text of its
-//! regex up to the first metacharacter). The prefixes form a byte trie; each
-//! trie node that ends a prefix holds, precomputed, every rule whose prefix
-//! is a prefix of it, best first. A lookup walks the path down the trie once
-//! and tries only the rules of the deepest node it reaches, best first, and
-//! stops at the first match. The regex shapes refpolicy uses most
-//! (`PREFIX(/.*)?`, `PREFIX/.*`, `PREFIX(/[^/]*)?`, ...) are matched by
-//! comparing bytes, not by a regex; other regexes are compiled on first use
-//! (as libselinux does) but checked when the file is loaded.
+//! The exact semantics are documented on [`FileContexts`].
 
 use std::borrow::Cow;
 use std::fmt;
@@ -248,7 +208,47 @@ impl Substitution {
 /// Loaded file_contexts rules and path substitutions, answering "which
 /// label should this path have?".
 ///
-/// See the [module documentation](self) for the exact semantics.
+/// # What a lookup does, exactly
+///
+/// This follows libselinux 3.4 (`label_file.c`, `label_file.h`):
+///
+/// 1. Runs of `/` in the path are collapsed (`//usr///bin` is `/usr/bin`).
+/// 2. Substitutions: the first matching line of `file_contexts.subs` (the last
+///    line of the file is tried first), then the first matching line of
+///    `file_contexts.subs_dist` on the result. A line `SRC DST` matches when
+///    the path is `SRC` or starts with `SRC/`: `/var/run /run` turns
+///    `/var/run/x` into `/run/x` but leaves `/var/running` alone.
+/// 3. Rules are `REGEX [TYPE] CONTEXT` from `file_contexts`, then
+///    `file_contexts.homedirs`, then `file_contexts.local`, in that order.
+///    A rule applies when its TYPE (if any) is the file's kind; a lookup
+///    with no kind lets every rule apply.
+/// 4. A rule whose regex has no metacharacter (`.^$?*+|[({`, a character
+///    after `\` not counting) beats every rule that has one. Within each
+///    class the last matching rule in file order wins.
+/// 5. Regexes are anchored as libselinux anchors them: `^` + REGEX + `$`
+///    (so a top-level `a|b` is `^a` or `b$`), with PCRE's `DOTALL` (`.`
+///    matches a newline) on bytes, and `$` also matching before a final
+///    newline.
+/// 6. A winning rule whose context is `<<none>>` means "do not label":
+///    [`FileContexts::lookup`] returns `None`, as `selabel_lookup` fails with
+///    `ENOENT`.
+///
+/// libselinux also splits each regex at its "stem" (the first path
+/// component, when it holds no metacharacter) and only tries a rule on a
+/// path with the same first component; this is kept, because it changes the
+/// result in corner cases (`/usr/?` never matches `/usr`).
+///
+/// # How lookups are fast
+///
+/// Every rule has a literal prefix (its stem and the literal text of its
+/// regex up to the first metacharacter). The prefixes form a byte trie; each
+/// trie node that ends a prefix holds, precomputed, every rule whose prefix
+/// is a prefix of it, best first. A lookup walks the path down the trie once
+/// and tries only the rules of the deepest node it reaches, best first, and
+/// stops at the first match. The regex shapes refpolicy uses most
+/// (`PREFIX(/.*)?`, `PREFIX/.*`, `PREFIX(/[^/]*)?`, ...) are matched by
+/// comparing bytes, not by a regex; other regexes are compiled on first use
+/// (as libselinux does) but checked when the file is loaded.
 ///
 /// ```
 /// use selinux_mcs::policy::FileContexts;

@@ -373,7 +373,8 @@ impl FileContexts {
 
     /// Loads `path` (a `file_contexts` file) and, when they exist beside it,
     /// `PATH.homedirs`, `PATH.local`, `PATH.subs_dist` and `PATH.subs`, as
-    /// `selabel_open` does. `path` itself must exist.
+    /// `selabel_open` does. `path` itself must exist. A compiled
+    /// `file_contexts.bin` is not read: it is derived from the text.
     #[doc(alias = "selabel_open")]
     pub fn from_path(path: impl AsRef<Path>) -> Result<FileContexts, PolicyError> {
         let path = path.as_ref();
@@ -756,28 +757,7 @@ fn has_top_level_alternation(body: &[u8]) -> bool {
     while i < body.len() {
         match body[i] {
             b'\\' => i += 1,
-            b'[' => {
-                // Skip the class: a ']' right after '[' or '[^' is literal.
-                i += 1;
-                if body.get(i) == Some(&b'^') {
-                    i += 1;
-                }
-                if body.get(i) == Some(&b']') {
-                    i += 1;
-                }
-                while i < body.len() && body[i] != b']' {
-                    if body[i] == b'\\' {
-                        i += 1;
-                    } else if body[i] == b'[' && body.get(i + 1) == Some(&b':') {
-                        // POSIX class [:alpha:]
-                        while i + 1 < body.len() && !(body[i] == b':' && body[i + 1] == b']') {
-                            i += 1;
-                        }
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
+            b'[' => i = class_end(body, i),
             b'(' => depth += 1,
             b')' => depth = depth.saturating_sub(1),
             b'|' if depth == 0 => return true,
@@ -786,6 +766,31 @@ fn has_top_level_alternation(body: &[u8]) -> bool {
         i += 1;
     }
     false
+}
+
+/// Where the bracket class opened at `start` ends (its `]`, or the end of
+/// the text): a `]` right after `[` or `[^` is literal, as are escaped
+/// characters, and POSIX names (`[:alpha:]`) are skipped whole.
+fn class_end(re: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    if re.get(i) == Some(&b'^') {
+        i += 1;
+    }
+    if re.get(i) == Some(&b']') {
+        i += 1;
+    }
+    while i < re.len() && re[i] != b']' {
+        if re[i] == b'\\' {
+            i += 1;
+        } else if re[i] == b'[' && re.get(i + 1) == Some(&b':') {
+            while i + 1 < re.len() && !(re[i] == b':' && re[i + 1] == b']') {
+                i += 1;
+            }
+            i += 1;
+        }
+        i += 1;
+    }
+    i.min(re.len())
 }
 
 /// PCRE constructs the `regex` crate lacks, named in the error.
@@ -821,17 +826,36 @@ fn check_pcre_only(regex: &str) -> Result<(), RegexProblem> {
                         n as char
                     )));
                 }
-                if matches!(n, b'K' | b'Q' | b'G' | b'g' | b'k') {
+                if matches!(
+                    n,
+                    b'K' | b'Q'
+                        | b'G'
+                        | b'g'
+                        | b'k'
+                        | b'Z'
+                        | b'h'
+                        | b'H'
+                        | b'R'
+                        | b'X'
+                        | b'C'
+                        | b'N'
+                ) {
+                    let escape = format!("\\{}", n as char);
                     let what = CONSTRUCTS
                         .iter()
                         .find(|(s, _)| s.as_bytes() == &bytes[i..i + 2])
-                        .map_or("an escape", |(_, w)| w);
+                        .map_or(escape.as_str(), |(_, w)| w);
                     return Err(RegexProblem::Unsupported(format!(
                         "regex {regex:?} uses {what}, a PCRE feature the regex crate lacks"
                     )));
                 }
             }
             i += 2;
+            continue;
+        }
+        if bytes[i] == b'[' {
+            // Inside a class every construct is a literal.
+            i = class_end(bytes, i) + 1;
             continue;
         }
         if !matches!(bytes[i], b'(' | b'*' | b'+' | b'?' | b'}') {
@@ -862,7 +886,7 @@ fn anchored(body: &str) -> Result<String, RegexProblem> {
     }
     // `$` in PCRE also matches before a final newline; the regex crate's
     // does not, so say it.
-    let pattern = format!("^{body}(?:\n)?$");
+    let pattern = format!("^{}(?:\n)?$", pcre_literal_escapes(body));
     if simple_syntax_ok(body.as_bytes()) {
         return Ok(pattern);
     }
@@ -1036,6 +1060,31 @@ fn simple_class_end(re: &[u8], start: usize) -> Option<usize> {
         prev = Some(lit);
         i = next;
     }
+}
+
+/// `\<` and `\>` are plain `<` and `>` to PCRE but word boundaries to the
+/// `regex` crate: unescape them.
+fn pcre_literal_escapes(body: &str) -> Cow<'_, str> {
+    if !body.contains("\\<") && !body.contains("\\>") {
+        return Cow::Borrowed(body);
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(n @ ('<' | '>')) => out.push(n),
+                Some(n) => {
+                    out.push(c);
+                    out.push(n);
+                }
+                None => out.push(c),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn last_line(text: &str) -> &str {
@@ -1477,6 +1526,8 @@ mod tests {
             ("/a(?>bc)", "atomic group"),
             ("/a*+", "possessive"),
             ("/a\\Kb", "\\K"),
+            ("/a\\Z", "\\Z"),
+            ("/a\\hb", "\\h"),
         ] {
             let e = error(&format!("/ok  u:r:t:s0\n{regex}  u:r:t:s0\n"));
             assert!(
@@ -1486,6 +1537,16 @@ mod tests {
             let msg = e.to_string();
             assert!(msg.contains(what) && msg.contains("regex crate"), "{msg}");
         }
+    }
+
+    #[test]
+    fn pcre_literals_the_regex_crate_reads_otherwise() {
+        // Quantifier-like text inside a class is literal: no false alarm.
+        let fc = fc("/c/[++]x  u:r:t:s0\n/w/.*  u:r:other_t:s0\n/w/(a)\\<b\\>  u:r:w_t:s0\n");
+        assert!(fc.lookup("/c/+x", None).is_some());
+        // `\<` is a literal '<' to PCRE.
+        assert!(matches!(fc.rules()[2].tail, Tail::Regex { .. }));
+        assert_eq!(type_of(&fc, "/w/a<b>", None).as_deref(), Some("w_t"));
     }
 
     #[test]

@@ -490,9 +490,26 @@ impl FileContexts {
             .get(1..)
             .and_then(|rest| rest.iter().position(|&b| b == b'/'))
             .map(|p| &key[..p + 1]);
-        for &i in self.trie.candidates(key) {
+        let list = self.trie.candidates(key);
+        let candidates = &self.trie.lists[list.start as usize..list.end as usize];
+        let Some(filter) = list.filter(candidates, &self.rules) else {
+            for &i in candidates {
+                let rule = &self.rules[i as usize];
+                if rule.kind_applies(kind) && rule.matches(key, file_stem) {
+                    return Some(rule);
+                }
+            }
+            return None;
+        };
+        // One pass of the set over the path says which regexes can match;
+        // the others are skipped without running them.
+        let matched = filter.set.matches(key);
+        for (&i, &slot) in candidates.iter().zip(filter.slots.iter()) {
             let rule = &self.rules[i as usize];
-            if rule.kind_applies(kind) && rule.matches(key, file_stem) {
+            if !rule.kind_applies(kind) || (slot != NO_SLOT && !matched.matched(slot as usize)) {
+                continue;
+            }
+            if rule.matches(key, file_stem) {
                 return Some(rule);
             }
         }
@@ -1115,6 +1132,8 @@ struct Trie {
     nodes: Vec<Node>,
     /// Concatenated candidate lists.
     lists: Vec<u32>,
+    /// One entry per candidate list.
+    metas: Vec<ListMeta>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -1123,9 +1142,77 @@ struct Node {
     children: Vec<(u8, u32)>,
     /// This node's own rules (build time only).
     own: Vec<u32>,
-    /// The candidate list: `lists[start..end]`.
+    /// The candidate list: `metas[list]`.
+    list: u32,
+}
+
+/// A candidate list, and for lists with many regexes a `RegexSet` over
+/// them, built on first use.
+#[derive(Debug, Default, Clone)]
+struct ListMeta {
+    /// `lists[start..end]`.
     start: u32,
     end: u32,
+    /// How many candidates need a regex.
+    regexes: u32,
+    filter: OnceLock<Option<SetFilter>>,
+}
+
+/// A `RegexSet` that tells, in one pass, which of a list's regexes may
+/// match. Each pattern matches a superset of what its rule matches (it
+/// ignores libselinux's stem comparison), so a match is still checked with
+/// [`Rule::matches`]; a non-match is final.
+#[derive(Debug, Clone)]
+struct SetFilter {
+    set: regex::bytes::RegexSet,
+    /// For each candidate of the list, its pattern in `set`, or `NO_SLOT`.
+    slots: Vec<u32>,
+}
+
+const NO_SLOT: u32 = u32::MAX;
+
+/// From how many regexes on a list a set pays off.
+const SET_THRESHOLD: u32 = 8;
+
+impl ListMeta {
+    fn filter(&self, candidates: &[u32], rules: &[Rule]) -> Option<&SetFilter> {
+        if self.regexes < SET_THRESHOLD {
+            return None;
+        }
+        self.filter
+            .get_or_init(|| SetFilter::build(candidates, rules))
+            .as_ref()
+    }
+}
+
+impl SetFilter {
+    fn build(candidates: &[u32], rules: &[Rule]) -> Option<SetFilter> {
+        let mut patterns = Vec::new();
+        let mut slots = Vec::with_capacity(candidates.len());
+        for &i in candidates {
+            let rule = &rules[i as usize];
+            let slot = match &rule.tail {
+                Tail::Regex { .. } => {
+                    let stem_len = rule.stem.as_ref().map_or(0, |s| s.len());
+                    let (stem, body) = rule.regex.split_at(stem_len);
+                    if has_top_level_alternation(body.as_bytes()) {
+                        NO_SLOT
+                    } else {
+                        patterns.push(format!("^{stem}(?:{})(?:\n)?$", pcre_literal_escapes(body)));
+                        (patterns.len() - 1) as u32
+                    }
+                }
+                _ => NO_SLOT,
+            };
+            slots.push(slot);
+        }
+        let set = regex::bytes::RegexSetBuilder::new(&patterns)
+            .unicode(false)
+            .dot_matches_new_line(true)
+            .build()
+            .ok()?;
+        Some(SetFilter { set, slots })
+    }
 }
 
 impl Trie {
@@ -1133,6 +1220,7 @@ impl Trie {
         let mut trie = Trie {
             nodes: vec![Node::default()],
             lists: Vec::new(),
+            metas: vec![ListMeta::default()],
         };
         for (i, rule) in rules.iter().enumerate() {
             let mut prefix = Vec::new();
@@ -1152,9 +1240,11 @@ impl Trie {
             let exact = rules[*i as usize].exact;
             (exact, *i)
         };
-        let mut stack: Vec<(usize, (u32, u32))> = vec![(0, (0, 0))];
+        // Each stack entry: a node and the list it inherits (an index into
+        // `metas`; the root inherits the empty list 0).
+        let mut stack: Vec<(usize, u32)> = vec![(0, 0)];
         while let Some((node, inherited)) = stack.pop() {
-            let range = if trie.nodes[node].own.is_empty() {
+            let list = if trie.nodes[node].own.is_empty() {
                 // Nodes without rules of their own share the nearest
                 // ancestor's list.
                 inherited
@@ -1163,7 +1253,8 @@ impl Trie {
                 own.sort_unstable_by_key(|i| std::cmp::Reverse(priority(i)));
                 // Merge the (sorted) inherited list with this node's own.
                 let start = trie.lists.len();
-                let (mut a, b_end) = (inherited.0 as usize, inherited.1 as usize);
+                let parent = &trie.metas[inherited as usize];
+                let (mut a, b_end) = (parent.start as usize, parent.end as usize);
                 let mut own = own.into_iter().peekable();
                 while a < b_end || own.peek().is_some() {
                     let take_own = match (a < b_end, own.peek()) {
@@ -1181,12 +1272,21 @@ impl Trie {
                         trie.lists.push(n);
                     }
                 }
-                (start as u32, trie.lists.len() as u32)
+                let regexes = trie.lists[start..]
+                    .iter()
+                    .filter(|&&i| matches!(rules[i as usize].tail, Tail::Regex { .. }))
+                    .count() as u32;
+                trie.metas.push(ListMeta {
+                    start: start as u32,
+                    end: trie.lists.len() as u32,
+                    regexes,
+                    filter: OnceLock::new(),
+                });
+                (trie.metas.len() - 1) as u32
             };
-            trie.nodes[node].start = range.0;
-            trie.nodes[node].end = range.1;
+            trie.nodes[node].list = list;
             for &(_, child) in &trie.nodes[node].children {
-                stack.push((child as usize, range));
+                stack.push((child as usize, list));
             }
         }
         trie
@@ -1205,7 +1305,7 @@ impl Trie {
     }
 
     /// The candidate rules for `key`: those of the deepest node on its path.
-    fn candidates(&self, key: &[u8]) -> &[u32] {
+    fn candidates(&self, key: &[u8]) -> &ListMeta {
         let mut node = &self.nodes[0];
         for &b in key {
             let next = if node.children.len() <= 8 {
@@ -1221,7 +1321,7 @@ impl Trie {
                 None => break,
             }
         }
-        &self.lists[node.start as usize..node.end as usize]
+        &self.metas[node.list as usize]
     }
 }
 
@@ -1634,6 +1734,92 @@ mod tests {
         fn simple_syntax_check_is_sound(body in "[ab/.\\\\\\[\\]()^$*+?{}|,0-3dws<>:&~-]{0,12}") {
             if simple_syntax_ok(body.as_bytes()) {
                 proptest::prop_assert!(regex_syntax_accepts(&body), "{:?}", body);
+            }
+        }
+    }
+
+    /// libselinux's loop, with no index: every rule, exact ones first,
+    /// later before earlier.
+    fn naive<'a>(fc: &'a FileContexts, path: &str, kind: Option<FileKind>) -> Option<&'a Rule> {
+        let key = fc.key(path.as_bytes());
+        let file_stem = key
+            .get(1..)
+            .and_then(|rest| rest.iter().position(|&b| b == b'/'))
+            .map(|p| &key[..p + 1]);
+        let mut order: Vec<usize> = (0..fc.rules.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse((fc.rules[i].exact, i)));
+        order
+            .into_iter()
+            .map(|i| &fc.rules[i])
+            .find(|r| r.kind_applies(kind) && r.matches(&key, file_stem))
+    }
+
+    #[test]
+    fn index_and_regex_sets_agree_with_the_plain_loop() {
+        let mut text = String::new();
+        for (i, re) in [
+            "/s(/.*)?",
+            "/s/.*",
+            "/s/(.*/)?lib(/.*)?",
+            "/s/[a-c]+",
+            "/s/x?y",
+            "/s/(a|b)/c",
+            "/s/.*\\.so(\\.[^/]*)*",
+            "/s/?",
+            "/s/a|/b",
+            "/s/d[0-9]{2}",
+            "/s/(?:e|f)g*",
+            "/s/[^/]*/h",
+            "/s/lib",
+            "/s/.*cron.*",
+            "/s/a",
+            "/s/a/b/c",
+            "/s/ab?c",
+            "/(s|t)/z",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let kind = ["", "--", "-d"][i % 3];
+            text.push_str(&format!("{re} {kind} u:object_r:r{i}_t:s0\n"));
+        }
+        let fc = fc(&text);
+        let list = fc.trie.candidates(b"/s/x");
+        assert!(list.regexes >= SET_THRESHOLD, "the set is used");
+        let paths = [
+            "/s",
+            "/s/",
+            "/s/a",
+            "/s/ab",
+            "/s/abc",
+            "/s/ac",
+            "/s/a/c",
+            "/s/b/c",
+            "/s/y",
+            "/s/xy",
+            "/s/lib",
+            "/s/x/lib",
+            "/s/x/lib/y",
+            "/s/libz.so.1",
+            "/s/d12",
+            "/s/d123",
+            "/s/eggg",
+            "/s/q/h",
+            "/s/q/r/h",
+            "/s/ccron",
+            "/s/a/b/c",
+            "/t/z",
+            "/s/z",
+            "/x/b",
+            "/s/\n",
+            "/s/a\n",
+            "/b",
+        ];
+        for path in paths {
+            for kind in [None, F, D, Some(FileKind::Symlink)] {
+                let want = naive(&fc, path, kind).map(|r| r.line());
+                let got = fc.lookup_rule(path, kind).map(|r| r.line());
+                assert_eq!(got, want, "{path:?} {kind:?}");
             }
         }
     }

@@ -248,7 +248,11 @@ impl Substitution {
 /// stops at the first match. The regex shapes refpolicy uses most
 /// (`PREFIX(/.*)?`, `PREFIX/.*`, `PREFIX(/[^/]*)?`, ...) are matched by
 /// comparing bytes, not by a regex; other regexes are compiled on first use
-/// (as libselinux does) but checked when the file is loaded.
+/// (as libselinux does) but checked when the file is loaded. Where a node's
+/// list holds many regexes, a `RegexSet` of them (built on first use) says
+/// in one pass over the path which can match, and only those are tried.
+/// On Debian's policy (5,600 rules) this makes a lookup about a hundred
+/// times faster than `selabel_lookup` (see `benches/file_contexts.rs`).
 ///
 /// ```
 /// use selinux_mcs::policy::FileContexts;

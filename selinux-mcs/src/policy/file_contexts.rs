@@ -1127,27 +1127,40 @@ fn compile(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
 // ---------------------------------------------------------------------------
 // The prefix trie
 
-/// A byte trie of rule prefixes. A node that ends at least one prefix
-/// holds, in `candidates`, every rule whose prefix is a prefix of the
+/// A radix trie of rule prefixes (edges carry byte strings, so a chain of
+/// single children is one edge). A node that ends at least one prefix
+/// has a candidate list of every rule whose prefix is a prefix of the
 /// node's text, in the order they must be tried: exact rules before
-/// regexes, later before earlier.
+/// regexes, later before earlier. Other nodes share their nearest such
+/// ancestor's list.
 #[derive(Debug, Default, Clone)]
 struct Trie {
     nodes: Vec<Node>,
+    edges: Vec<Edge>,
+    /// Concatenated edge labels.
+    labels: Vec<u8>,
     /// Concatenated candidate lists.
     lists: Vec<u32>,
-    /// One entry per candidate list.
+    /// One entry per candidate list; 0 is the empty list.
     metas: Vec<ListMeta>,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Copy)]
 struct Node {
-    /// Children, sorted by byte.
-    children: Vec<(u8, u32)>,
-    /// This node's own rules (build time only).
-    own: Vec<u32>,
+    /// `edges[edges_start..edges_end]`, sorted by first byte.
+    edges_start: u32,
+    edges_end: u32,
     /// The candidate list: `metas[list]`.
     list: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    first: u8,
+    /// `labels[label_start..label_end]`, starting with `first`.
+    label_start: u32,
+    label_end: u32,
+    child: u32,
 }
 
 /// A candidate list, and for lists with many regexes a `RegexSet` over
@@ -1221,109 +1234,140 @@ impl SetFilter {
 
 impl Trie {
     fn build(rules: &[Rule]) -> Trie {
-        let mut trie = Trie {
-            nodes: vec![Node::default()],
-            lists: Vec::new(),
-            metas: vec![ListMeta::default()],
-        };
-        for (i, rule) in rules.iter().enumerate() {
-            let mut prefix = Vec::new();
-            if let Some(stem) = &rule.stem {
-                prefix.extend_from_slice(stem);
-            }
-            prefix.extend_from_slice(&rule.literal);
-            let mut node = 0usize;
-            for &b in &prefix {
-                node = trie.child_or_insert(node, b);
-            }
-            trie.nodes[node].own.push(i as u32);
-        }
-        // Precompute each node's candidates: its own and its ancestors',
-        // best first.
-        let priority = |i: &u32| {
-            let exact = rules[*i as usize].exact;
-            (exact, *i)
-        };
-        // Each stack entry: a node and the list it inherits (an index into
-        // `metas`; the root inherits the empty list 0).
-        let mut stack: Vec<(usize, u32)> = vec![(0, 0)];
-        while let Some((node, inherited)) = stack.pop() {
-            let list = if trie.nodes[node].own.is_empty() {
-                // Nodes without rules of their own share the nearest
-                // ancestor's list.
-                inherited
-            } else {
-                let mut own = std::mem::take(&mut trie.nodes[node].own);
-                own.sort_unstable_by_key(|i| std::cmp::Reverse(priority(i)));
-                // Merge the (sorted) inherited list with this node's own.
-                let start = trie.lists.len();
-                let parent = &trie.metas[inherited as usize];
-                let (mut a, b_end) = (parent.start as usize, parent.end as usize);
-                let mut own = own.into_iter().peekable();
-                while a < b_end || own.peek().is_some() {
-                    let take_own = match (a < b_end, own.peek()) {
-                        (true, Some(o)) => priority(o) > priority(&trie.lists[a]),
-                        (false, _) => true,
-                        (true, None) => false,
-                    };
-                    let next = if take_own {
-                        own.next()
-                    } else {
-                        a += 1;
-                        Some(trie.lists[a - 1])
-                    };
-                    if let Some(n) = next {
-                        trie.lists.push(n);
-                    }
+        let mut entries: Vec<(Vec<u8>, u32)> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| {
+                let mut prefix = Vec::with_capacity(
+                    rule.stem.as_ref().map_or(0, |s| s.len()) + rule.literal.len(),
+                );
+                if let Some(stem) = &rule.stem {
+                    prefix.extend_from_slice(stem);
                 }
-                let regexes = trie.lists[start..]
-                    .iter()
-                    .filter(|&&i| matches!(rules[i as usize].tail, Tail::Regex { .. }))
-                    .count() as u32;
-                trie.metas.push(ListMeta {
-                    start: start as u32,
-                    end: trie.lists.len() as u32,
-                    regexes,
-                    filter: OnceLock::new(),
-                });
-                (trie.metas.len() - 1) as u32
-            };
-            trie.nodes[node].list = list;
-            for &(_, child) in &trie.nodes[node].children {
-                stack.push((child as usize, list));
-            }
-        }
+                prefix.extend_from_slice(&rule.literal);
+                (prefix, i as u32)
+            })
+            .collect();
+        entries.sort_unstable();
+        let mut trie = Trie {
+            metas: vec![ListMeta::default()],
+            ..Trie::default()
+        };
+        trie.nodes.push(Node::default());
+        trie.build_node(0, &entries, 0, 0, rules);
         trie
     }
 
-    fn child_or_insert(&mut self, node: usize, b: u8) -> usize {
-        match self.nodes[node].children.binary_search_by_key(&b, |c| c.0) {
-            Ok(at) => self.nodes[node].children[at].1 as usize,
-            Err(at) => {
-                let id = self.nodes.len();
-                self.nodes.push(Node::default());
-                self.nodes[node].children.insert(at, (b, id as u32));
-                id
-            }
+    /// Fills in node `id`, which stands for the first `depth` bytes shared
+    /// by every prefix of `entries` (sorted), and builds its subtree.
+    fn build_node(
+        &mut self,
+        id: usize,
+        entries: &[(Vec<u8>, u32)],
+        depth: usize,
+        inherited: u32,
+        rules: &[Rule],
+    ) {
+        let own_len = entries
+            .iter()
+            .take_while(|(p, _)| p.len() == depth)
+            .count();
+        let list = if own_len == 0 {
+            inherited
+        } else {
+            let own: Vec<u32> = entries[..own_len].iter().map(|e| e.1).collect();
+            self.merge_list(inherited, own, rules)
+        };
+        self.nodes[id].list = list;
+        let mut rest = &entries[own_len..];
+        let mut edges = Vec::new();
+        while let Some((first, _)) = rest.first() {
+            let b = first[depth];
+            let group_len = rest.iter().take_while(|(p, _)| p[depth] == b).count();
+            let (group, tail) = rest.split_at(group_len);
+            rest = tail;
+            // Sorted: the first and last share what all of the group shares.
+            let (a, z) = (&group[0].0, &group[group_len - 1].0);
+            let common = a[depth..]
+                .iter()
+                .zip(&z[depth..])
+                .take_while(|(x, y)| x == y)
+                .count();
+            let label_start = self.labels.len() as u32;
+            self.labels.extend_from_slice(&a[depth..depth + common]);
+            let child = self.nodes.len();
+            self.nodes.push(Node::default());
+            edges.push(Edge {
+                first: b,
+                label_start,
+                label_end: self.labels.len() as u32,
+                child: child as u32,
+            });
+            self.build_node(child, group, depth + common, list, rules);
         }
+        self.nodes[id].edges_start = self.edges.len() as u32;
+        self.edges.extend(edges);
+        self.nodes[id].edges_end = self.edges.len() as u32;
     }
 
-    /// The candidate rules for `key`: those of the deepest node on its path.
-    fn candidates(&self, key: &[u8]) -> &ListMeta {
-        let mut node = &self.nodes[0];
-        for &b in key {
-            let next = if node.children.len() <= 8 {
-                node.children.iter().find(|c| c.0 == b).map(|c| c.1)
-            } else {
-                node.children
-                    .binary_search_by_key(&b, |c| c.0)
-                    .ok()
-                    .map(|at| node.children[at].1)
+    /// A new candidate list: list `inherited` and `own`, best first.
+    fn merge_list(&mut self, inherited: u32, mut own: Vec<u32>, rules: &[Rule]) -> u32 {
+        let priority = |i: &u32| (rules[*i as usize].exact, *i);
+        own.sort_unstable_by_key(|i| std::cmp::Reverse(priority(i)));
+        let start = self.lists.len();
+        let parent = &self.metas[inherited as usize];
+        let (mut a, end) = (parent.start as usize, parent.end as usize);
+        let mut own = own.into_iter().peekable();
+        loop {
+            let take_own = match (a < end, own.peek()) {
+                (true, Some(o)) => priority(o) > priority(&self.lists[a]),
+                (false, Some(_)) => true,
+                (true, None) => false,
+                (false, None) => break,
             };
-            match next {
-                Some(n) => node = &self.nodes[n as usize],
-                None => break,
+            if take_own {
+                if let Some(o) = own.next() {
+                    self.lists.push(o);
+                }
+            } else {
+                self.lists.push(self.lists[a]);
+                a += 1;
             }
+        }
+        let regexes = self.lists[start..]
+            .iter()
+            .filter(|&&i| matches!(rules[i as usize].tail, Tail::Regex { .. }))
+            .count() as u32;
+        self.metas.push(ListMeta {
+            start: start as u32,
+            end: self.lists.len() as u32,
+            regexes,
+            filter: OnceLock::new(),
+        });
+        (self.metas.len() - 1) as u32
+    }
+
+    /// The candidate list for `key`: that of the deepest node on its path.
+    fn candidates(&self, key: &[u8]) -> &ListMeta {
+        let mut node = self.nodes[0];
+        let mut pos = 0;
+        while let Some(&b) = key.get(pos) {
+            let edges = &self.edges[node.edges_start as usize..node.edges_end as usize];
+            let edge = if edges.len() <= 8 {
+                edges.iter().find(|e| e.first == b)
+            } else {
+                edges
+                    .binary_search_by_key(&b, |e| e.first)
+                    .ok()
+                    .map(|at| &edges[at])
+            };
+            let Some(edge) = edge else { break };
+            let label = &self.labels[edge.label_start as usize..edge.label_end as usize];
+            if !key[pos..].starts_with(label) {
+                break;
+            }
+            pos += label.len();
+            node = self.nodes[edge.child as usize];
         }
         &self.metas[node.list as usize]
     }

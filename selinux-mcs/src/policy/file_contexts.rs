@@ -1268,10 +1268,7 @@ impl Trie {
         inherited: u32,
         rules: &[Rule],
     ) {
-        let own_len = entries
-            .iter()
-            .take_while(|(p, _)| p.len() == depth)
-            .count();
+        let own_len = entries.iter().take_while(|(p, _)| p.len() == depth).count();
         let list = if own_len == 0 {
             inherited
         } else {

@@ -84,3 +84,4 @@ pub fn context_vectors() -> Vec<Vector> {
         })
         .collect()
 }
+pub mod fuzz;

@@ -1,8 +1,12 @@
 //! `relabel explain`: every field of a context and its canonical form.
 
+use std::path::PathBuf;
+
 use serde_json::{json, Value};
 
+use selinux_mcs::explain::Explanation;
 use selinux_mcs::mls::Level;
+use selinux_mcs::policy::{Root, Translations};
 use selinux_mcs::SecurityContext;
 
 use crate::exit::{CliError, CmdResult, Exit};
@@ -15,10 +19,38 @@ use crate::exit::{CliError, CmdResult, Exit};
 pub struct Args {
     /// The context to explain, e.g. system_u:system_r:container_t:s0:c1,c2.
     pub context: String,
-    /// Print one JSON object: user, role, type, canonical, range, low, high
-    /// (levels as {"sensitivity": "s0", "categories": ["c1", ...]}, null without an MLS field).
+    /// Print one JSON object: context, canonical, user, role, type, range, low, high
+    /// (levels as {"sensitivity": "s0", "categories": ["c1", ...]}, null without an MLS field),
+    /// meaning (a sentence) and translation (the setrans.conf name, or null).
     #[arg(long)]
     pub json: bool,
+    /// The setrans.conf to translate the range with (default: the system's, when the
+    /// policy has one).
+    #[arg(long, value_name = "FILE")]
+    pub setrans: Option<PathBuf>,
+}
+
+/// The translations: `--setrans FILE` (an error if it does not load), else
+/// the system's setrans.conf when present (a warning if it does not load).
+fn translations(path: Option<&PathBuf>) -> Result<Option<Translations>, CliError> {
+    if let Some(path) = path {
+        return Translations::from_path(path)
+            .map(Some)
+            .map_err(CliError::usage);
+    }
+    let Ok(path) = Root::default().setrans_path() else {
+        return Ok(None);
+    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    match Translations::from_path(&path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) => {
+            eprintln!("relabel: warning: not translating: {e}");
+            Ok(None)
+        }
+    }
 }
 
 /// A level as JSON: `{"sensitivity": "s0", "categories": ["c1", "c2"]}`.
@@ -35,6 +67,10 @@ pub fn run(args: Args) -> CmdResult {
         .context
         .parse()
         .map_err(|e| CliError::usage(format!("bad context {:?}: {e}", args.context)))?;
+    let explanation = match translations(args.setrans.as_ref())? {
+        Some(t) => Explanation::with_translations(&ctx, &t),
+        None => Explanation::new(&ctx),
+    };
     if args.json {
         let doc = json!({
             "context": args.context,
@@ -45,43 +81,13 @@ pub fn run(args: Args) -> CmdResult {
             "range": ctx.range().map(|r| r.to_string()),
             "low": ctx.level().map(level_json),
             "high": ctx.high_level().map(level_json),
+            "meaning": explanation.meaning(),
+            "translation": explanation.translation(),
         });
         println!("{doc}");
         return Ok(Exit::Success);
     }
-    println!("context:    {}", args.context);
-    println!("canonical:  {ctx}");
-    println!("user:       {}", ctx.user());
-    println!("role:       {}", ctx.role());
-    println!("type:       {}", ctx.type_());
-    match ctx.range() {
-        None => println!("range:      none (the context has no MLS field)"),
-        Some(range) => {
-            if range.is_single() {
-                println!("range:      {range} (a single level)");
-            } else {
-                println!(
-                    "range:      {range} (from {} to {})",
-                    range.low(),
-                    range.high()
-                );
-            }
-            print_level("low", range.low());
-            if !range.is_single() {
-                print_level("high", range.high());
-            }
-        }
-    }
+    println!("context:      {}", args.context);
+    println!("{explanation}");
     Ok(Exit::Success)
-}
-
-fn print_level(which: &str, level: &Level) {
-    println!("{which} level:  {level}");
-    println!("  sensitivity: {}", level.sensitivity());
-    let cats = level.categories();
-    match cats.len() {
-        0 => println!("  categories:  none"),
-        1 => println!("  categories:  {cats} (1 category)"),
-        n => println!("  categories:  {cats} ({n} categories)"),
-    }
 }

@@ -1,21 +1,167 @@
-//! Commands of this group (not yet implemented).
+//! `relabel lookup` (matchpathcon) and `relabel restore` (restorecon).
 
-use crate::exit::{CliError, CmdResult};
+use std::path::{Component, Path, PathBuf};
 
-/// Arguments (not yet implemented).
+use serde_json::json;
+
+use selinux_mcs::policy::{FileContexts, Root};
+use selinux_mcs::FileKind;
+
+use crate::exit::{CliError, CmdResult, Exit};
+
+/// Arguments of `relabel lookup`.
 #[derive(clap::Args, Debug)]
-pub struct LookupArgs {}
+#[command(after_help = "\
+Prints PATH<TAB>CONTEXT for each path, <<none>> when no rule applies or the rule says
+<<none>>. Paths need not exist. Without --type an existing path is looked up with its own
+kind and a missing one with none (every rule applies).
 
-/// Not yet implemented.
-pub fn lookup(_args: LookupArgs) -> CmdResult {
-    Err(CliError::usage("this command is not implemented yet"))
+Example:
+  relabel lookup /var/lib/containers/storage /etc/shadow --type file")]
+pub struct LookupArgs {
+    /// The paths to look up (relative paths are taken from the current directory).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Look the paths up as this kind of file: file, dir, symlink, chr, blk, fifo, sock.
+    #[arg(long = "type", short = 't', value_name = "KIND", value_parser = parse_kind)]
+    pub kind: Option<FileKind>,
+    /// The file_contexts to use (default: the system's, from /etc/selinux/config).
+    /// Its .homedirs, .local, .subs_dist and .subs are read too when present.
+    #[arg(long, value_name = "FILE")]
+    pub file_contexts: Option<PathBuf>,
+    /// Print a JSON array of {"path": ..., "context": string or null}.
+    #[arg(long)]
+    pub json: bool,
 }
 
-/// Arguments (not yet implemented).
-#[derive(clap::Args, Debug)]
-pub struct RestoreArgs {}
+fn parse_kind(s: &str) -> Result<FileKind, String> {
+    s.parse()
+}
 
-/// Not yet implemented.
-pub fn restore(_args: RestoreArgs) -> CmdResult {
-    Err(CliError::usage("this command is not implemented yet"))
+/// Loads the file_contexts named on the command line, or the system's.
+fn load_file_contexts(path: Option<&Path>) -> Result<FileContexts, CliError> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => Root::default()
+            .file_contexts_path()
+            .map_err(|e| CliError::usage(format!("{e} (use --file-contexts FILE)")))?,
+    };
+    FileContexts::from_path(&path).map_err(CliError::usage)
+}
+
+/// `path` made absolute against the current directory, `.` and `..`
+/// resolved lexically and trailing slashes dropped, as the rules expect.
+fn absolute(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("/"))
+            .join(path)
+    };
+    let mut out = PathBuf::from("/");
+    for c in joined.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(name) => out.push(name),
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    out
+}
+
+/// Runs `relabel lookup`.
+pub fn lookup(args: LookupArgs) -> CmdResult {
+    let fc = load_file_contexts(args.file_contexts.as_deref())?;
+    let mut results = Vec::with_capacity(args.paths.len());
+    for path in &args.paths {
+        let abs = absolute(path);
+        let kind = args.kind.or_else(|| {
+            std::fs::symlink_metadata(&abs)
+                .ok()
+                .map(|m| FileKind::from_std(m.file_type()))
+        });
+        results.push((path, fc.lookup(&abs, kind)));
+    }
+    if args.json {
+        let doc: Vec<_> = results
+            .iter()
+            .map(|(path, ctx)| {
+                json!({
+                    "path": path.to_string_lossy(),
+                    "context": ctx.as_ref().map(|c| c.to_string()),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(doc));
+    } else {
+        for (path, ctx) in &results {
+            match ctx {
+                Some(ctx) => println!("{}\t{ctx}", path.display()),
+                None => println!("{}\t<<none>>", path.display()),
+            }
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// Arguments of `relabel restore`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Gives each path the context its file_contexts rule names, as restorecon does: nothing is
+written when the label is already right or the rule says <<none>>; without --force only
+the type changes and customizable types are left alone.
+
+Example:
+  relabel restore -R -n -v /srv/www")]
+pub struct RestoreArgs {
+    /// The paths to restore.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The file_contexts to use (default: the system's, from /etc/selinux/config).
+    #[arg(long, value_name = "FILE")]
+    pub file_contexts: Option<PathBuf>,
+    /// Descend into directories.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// Say what would change; write nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Replace whole contexts (user, role, range too) and relabel customizable types.
+    #[arg(short = 'F', long)]
+    pub force: bool,
+    /// Print every change.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Print the report as JSON (the same shape as `relabel apply --json`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `relabel restore`.
+pub fn restore(args: RestoreArgs) -> CmdResult {
+    // The rules load now, so a bad file_contexts is reported as such.
+    let _fc = load_file_contexts(args.file_contexts.as_deref())?;
+    Err(CliError::failed(
+        "relabel restore is not wired to the relabel walker yet: the restore decisions exist \
+         (selinux_mcs::policy::Restorer) but nothing is written",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_is_lexical() {
+        assert_eq!(absolute(Path::new("/usr/bin/")), PathBuf::from("/usr/bin"));
+        assert_eq!(
+            absolute(Path::new("/usr/../etc/./x")),
+            PathBuf::from("/etc/x")
+        );
+        assert_eq!(absolute(Path::new("/")), PathBuf::from("/"));
+        assert_eq!(absolute(Path::new("/..")), PathBuf::from("/"));
+    }
 }

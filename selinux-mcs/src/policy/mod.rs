@@ -20,12 +20,18 @@
 mod config;
 mod contexts;
 mod error;
+mod file_contexts;
+mod restore;
 mod root;
+mod setrans;
 
 pub use config::{Config, Mode};
 pub use contexts::ContainerContexts;
 pub use error::PolicyError;
+pub use file_contexts::{FileContexts, FileContextsBuilder, Rule, NO_LABEL};
+pub use restore::{CustomizableTypes, RestoreAction, Restorer};
 pub use root::Root;
+pub use setrans::Translations;
 
 use std::path::Path;
 

@@ -73,6 +73,35 @@ impl Root {
         Ok(self.policy_dir()?.join("contexts/files/file_contexts"))
     }
 
+    /// The system's file_contexts, with its `.homedirs`, `.local`,
+    /// `.subs_dist` and `.subs` (see [`FileContexts::from_path`](super::FileContexts::from_path)).
+    pub fn file_contexts(&self) -> Result<super::FileContexts, PolicyError> {
+        let path = self.file_contexts_path()?;
+        if !path.exists() {
+            return Err(PolicyError::Missing {
+                what: "file_contexts",
+                tried: vec![path],
+            });
+        }
+        super::FileContexts::from_path(path)
+    }
+
+    /// `<policy>/contexts/customizable_types`, parsed; an empty set when the
+    /// file does not exist.
+    pub fn customizable_types(&self) -> Result<super::CustomizableTypes, PolicyError> {
+        let path = self.policy_dir()?.join("contexts/customizable_types");
+        if !path.exists() {
+            return Ok(super::CustomizableTypes::default());
+        }
+        super::CustomizableTypes::from_path(path)
+    }
+
+    /// `<policy>/setrans.conf` (it may not exist: only MLS/MCS policies
+    /// with mcstrans have one).
+    pub fn setrans_path(&self) -> Result<PathBuf, PolicyError> {
+        Ok(self.policy_dir()?.join(super::Translations::FILE_NAME))
+    }
+
     /// The container contexts: the containers' file when it exists, else the
     /// policy's `contexts/lxc_contexts`.
     pub fn container_contexts(&self) -> Result<ContainerContexts, PolicyError> {

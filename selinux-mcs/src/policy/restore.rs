@@ -1,0 +1,226 @@
+//! restorecon's decision: which label a path should get back from
+//! file_contexts, and whether to write it at all.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::{read_file, FileContexts, PolicyError, STRING_SOURCE};
+use crate::{FileKind, SecurityContext};
+
+/// The policy's `contexts/customizable_types`: types an administrator sets
+/// by hand (`public_content_t`, `swapfile_t`, ...), which restorecon leaves
+/// alone unless forced. One type a line, `#` comments.
+///
+/// ```
+/// use selinux_mcs::policy::CustomizableTypes;
+/// let t = CustomizableTypes::from_str("container_file_t\n# comment\nswapfile_t\n")?;
+/// assert!(t.contains("swapfile_t"));
+/// assert!(!t.contains("etc_t"));
+/// # Ok::<(), selinux_mcs::policy::PolicyError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CustomizableTypes {
+    types: BTreeSet<String>,
+}
+
+impl CustomizableTypes {
+    /// Reads the file.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<CustomizableTypes, PolicyError> {
+        let path = path.as_ref();
+        CustomizableTypes::parse(&read_file(path)?, path)
+    }
+
+    /// Parses the file's text.
+    #[allow(clippy::should_implement_trait)] // returns PolicyError, which names the source
+    pub fn from_str(text: &str) -> Result<CustomizableTypes, PolicyError> {
+        CustomizableTypes::parse(text, Path::new(STRING_SOURCE))
+    }
+
+    fn parse(text: &str, path: &Path) -> Result<CustomizableTypes, PolicyError> {
+        let mut types = BTreeSet::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line.contains(|c: char| c.is_whitespace() || c == ':' || c.is_control()) {
+                return Err(PolicyError::Syntax {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    text: raw.to_owned(),
+                    message: "expected one type name a line".into(),
+                });
+            }
+            types.insert(line.to_owned());
+        }
+        Ok(CustomizableTypes { types })
+    }
+
+    /// Whether `type_` is customizable.
+    #[doc(alias = "is_context_customizable")]
+    pub fn contains(&self, type_: &str) -> bool {
+        self.types.contains(type_)
+    }
+
+    /// Every type, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.types.iter().map(String::as_str)
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for CustomizableTypes {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> CustomizableTypes {
+        CustomizableTypes {
+            types: iter.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// What restorecon decides for one path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+// Returned one at a time, never stored in bulk: boxing would only add an
+// allocation to every write.
+#[allow(clippy::large_enum_variant)]
+pub enum RestoreAction {
+    /// Write this context.
+    Write(SecurityContext),
+    /// The path already has the context the rules give it.
+    Unchanged,
+    /// No rule applies to the path.
+    NoRule,
+    /// The winning rule says `<<none>>`: do not label.
+    NoLabel,
+    /// The current type is customizable and force is off.
+    Customizable,
+}
+
+impl RestoreAction {
+    /// The context to write, if any.
+    pub fn target(self) -> Option<SecurityContext> {
+        match self {
+            RestoreAction::Write(ctx) => Some(ctx),
+            _ => None,
+        }
+    }
+}
+
+/// restorecon's decision logic: given a path, its kind and its current
+/// label, the label to write (or none).
+///
+/// Without force only the type is replaced (user, role and range are
+/// kept), and a path whose current type is customizable is left alone; with
+/// force the whole context is replaced. Nothing is written when the label
+/// is already right, when no rule applies or when the rule says
+/// `<<none>>`. A path with no label gets the rule's whole context.
+///
+/// ```
+/// use selinux_mcs::policy::{CustomizableTypes, FileContexts, Restorer};
+/// use selinux_mcs::{FileKind, SecurityContext};
+/// let fc = FileContexts::from_str(
+///     "/srv/www(/.*)?  system_u:object_r:httpd_sys_content_t:s0\n\
+///      /srv/www/tmp(/.*)?  <<none>>\n",
+/// )?;
+/// let restorer = Restorer::new(fc).customizable_types(CustomizableTypes::from_str("public_content_t\n")?);
+/// let current: SecurityContext = "unconfined_u:object_r:user_home_t:s0:c1".parse().unwrap();
+/// // Only the type changes without force.
+/// let target = restorer.target_for("/srv/www/index.html".as_ref(), FileKind::File, Some(&current));
+/// assert_eq!(target.unwrap().to_string(), "unconfined_u:object_r:httpd_sys_content_t:s0:c1");
+/// // Force replaces everything.
+/// let forced = restorer.clone().force(true);
+/// let target = forced.target_for("/srv/www/index.html".as_ref(), FileKind::File, Some(&current));
+/// assert_eq!(target.unwrap().to_string(), "system_u:object_r:httpd_sys_content_t:s0");
+/// // <<none>>: leave it.
+/// assert_eq!(restorer.target_for("/srv/www/tmp/x".as_ref(), FileKind::File, Some(&current)), None);
+/// # Ok::<(), selinux_mcs::policy::PolicyError>(())
+/// ```
+#[doc(alias = "selinux_restorecon")]
+#[doc(alias = "restorecon")]
+#[derive(Clone, Debug)]
+pub struct Restorer<F = FileContexts> {
+    file_contexts: F,
+    force: bool,
+    customizable: CustomizableTypes,
+}
+
+impl<F: std::borrow::Borrow<FileContexts>> Restorer<F> {
+    /// A restorer over `file_contexts` (a [`FileContexts`], or a reference
+    /// or `Arc` to one), without force and with no customizable types.
+    pub fn new(file_contexts: F) -> Restorer<F> {
+        Restorer {
+            file_contexts,
+            force: false,
+            customizable: CustomizableTypes::default(),
+        }
+    }
+
+    /// Replace whole contexts and relabel customizable types (`restorecon -F`).
+    #[must_use]
+    pub fn force(mut self, force: bool) -> Restorer<F> {
+        self.force = force;
+        self
+    }
+
+    /// The types to leave alone without force.
+    #[must_use]
+    pub fn customizable_types(mut self, types: CustomizableTypes) -> Restorer<F> {
+        self.customizable = types;
+        self
+    }
+
+    /// The rules.
+    pub fn file_contexts(&self) -> &FileContexts {
+        self.file_contexts.borrow()
+    }
+
+    /// Whether force is on.
+    pub fn is_forced(&self) -> bool {
+        self.force
+    }
+
+    /// The decision for `path` of kind `kind` currently labeled `current`
+    /// (`None`: no label, or one that does not parse).
+    pub fn decide(
+        &self,
+        path: &Path,
+        kind: FileKind,
+        current: Option<&SecurityContext>,
+    ) -> RestoreAction {
+        let Some(rule) = self.file_contexts().lookup_rule(path, Some(kind)) else {
+            return RestoreAction::NoRule;
+        };
+        let Some(wanted) = rule.context() else {
+            return RestoreAction::NoLabel;
+        };
+        let target = match current {
+            None => wanted.clone(),
+            Some(_) if self.force => wanted.clone(),
+            Some(cur) => {
+                if self.customizable.contains(cur.type_()) {
+                    return RestoreAction::Customizable;
+                }
+                match cur.with_type(wanted.type_()) {
+                    Ok(ctx) => ctx,
+                    // Cannot happen: the type comes from a parsed context.
+                    Err(_) => wanted.clone(),
+                }
+            }
+        };
+        if current == Some(&target) {
+            RestoreAction::Unchanged
+        } else {
+            RestoreAction::Write(target)
+        }
+    }
+
+    /// The context to write to `path`, or `None` when nothing should be
+    /// written (see [`decide`](Self::decide) for why).
+    pub fn target_for(
+        &self,
+        path: &Path,
+        kind: FileKind,
+        current: Option<&SecurityContext>,
+    ) -> Option<SecurityContext> {
+        self.decide(path, kind, current).target()
+    }
+}

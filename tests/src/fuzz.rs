@@ -1,0 +1,127 @@
+//! The bodies of the fuzz targets (`fuzz/fuzz_targets/*.rs`
+//! include this file with `#[path]`), so the seed corpora also run as
+//! ordinary tests (`tests/tests/fuzz_seeds.rs`). Each parses arbitrary
+//! bytes; on success it uses the result, and every error must name a line.
+
+use selinux_mcs::label::{init_labels, LabelOption};
+use selinux_mcs::policy::{ContainerContexts, FileContexts, PolicyError, Translations};
+use selinux_mcs::{FileKind, SecurityContext};
+
+fn check_error(e: &PolicyError) {
+    // Content errors name a line from 1; formatting never panics.
+    if let Some(line) = e.line() {
+        assert!(line >= 1);
+    }
+    let _ = e.to_string();
+}
+
+/// file_contexts text: parse, then look up paths built from the input.
+pub fn file_contexts(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    // Split the input: rules, then substitutions after a NUL-free marker.
+    let (rules, subs) = text.split_once("\n%subs\n").unwrap_or((text, ""));
+    let built = FileContexts::builder()
+        .rules("file_contexts", rules)
+        .substitutions("file_contexts.subs_dist", subs)
+        .build();
+    match built {
+        Err(e) => check_error(&e),
+        Ok(fc) => {
+            let mut paths: Vec<String> = vec!["/".into(), "/usr/bin/ls".into(), "//a//b/".into()];
+            for rule in fc.rules() {
+                let literal: String = rule
+                    .regex()
+                    .chars()
+                    .filter(|c| !"\\^$.*+?()[]{}|".contains(*c))
+                    .collect();
+                paths.push(literal.clone());
+                paths.push(format!("{literal}/x"));
+                assert!(rule.line() >= 1);
+                let _ = rule.to_string();
+            }
+            for path in paths.iter().take(64) {
+                for kind in [None, Some(FileKind::File), Some(FileKind::Dir)] {
+                    if let Some(rule) = fc.lookup_rule(path, kind) {
+                        // The winner must apply to the kind asked for.
+                        if let (Some(want), Some(k)) = (rule.file_kind(), kind) {
+                            assert_eq!(want, k);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// setrans.conf text: parse, then translate every entry both ways.
+pub fn setrans(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match Translations::from_str(text) {
+        Err(e) => check_error(&e),
+        Ok(t) => {
+            for (range, name) in t.entries() {
+                assert_eq!(t.translate(&range), name);
+                assert_eq!(t.untranslate(name), Some(range));
+            }
+        }
+    }
+}
+
+/// A container contexts file (`lxc_contexts`): parse, then print back.
+pub fn container_contexts(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match ContainerContexts::from_str(text) {
+        Err(e) => check_error(&e),
+        Ok(c) => {
+            let mut printed = String::new();
+            for (key, ctx) in c.entries() {
+                printed.push_str(&format!("{key} = \"{ctx}\"\n"));
+            }
+            let again = ContainerContexts::from_str(&printed).expect("printed contexts parse");
+            assert_eq!(again, c);
+        }
+    }
+}
+
+/// Raw `security.selinux` bytes: whatever parses prints canonically and
+/// parses back to itself.
+pub fn parse_context(data: &[u8]) {
+    if let Ok(ctx) = SecurityContext::try_from(data) {
+        let printed = ctx.to_string();
+        let again: SecurityContext = printed.parse().expect("canonical text parses");
+        assert_eq!(again, ctx);
+        assert_eq!(again.to_string(), printed);
+    }
+}
+
+/// Container label options (`type:spc_t`, `level:s0:c1,c2`, `disable`, ...)
+/// and `init_labels` with whatever parses: a parsed option prints back to an
+/// option that parses the same, and the labels carry the level asked for.
+pub fn label_option(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let options: Vec<LabelOption> = text.split('\n').filter_map(|l| l.parse().ok()).collect();
+    for o in &options {
+        let again: LabelOption = o.to_string().parse().expect("a printed option parses");
+        assert_eq!(&again, o);
+    }
+    let contexts = ContainerContexts::from_str(
+        "process = \"system_u:system_r:container_t:s0\"\nfile = \"system_u:object_r:container_file_t:s0\"\n",
+    )
+    .expect("contexts");
+    let pair = "s0:c1,c2".parse().expect("level");
+    if let Ok(labels) = init_labels(&contexts, &options, |asked| {
+        Ok::<_, std::convert::Infallible>(asked.copied().unwrap_or(pair))
+    }) {
+        if let Some(p) = &labels.process {
+            assert_eq!(p.level(), labels.file.level());
+        }
+    }
+}

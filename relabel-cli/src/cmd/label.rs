@@ -191,8 +191,15 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
     }
     let report = result?;
 
-    if args.json {
-        let text = serde_json::to_string(&report)
+    finish(&report, args.json, args.dry_run)
+}
+
+/// Prints a report (JSON, or failures on stderr and a summary line) and
+/// gives the exit status: 0 when nothing failed, 1 otherwise. `apply` and
+/// `restore` share it, so their output and statuses agree.
+pub fn finish(report: &Report, json: bool, dry_run: bool) -> CmdResult {
+    if json {
+        let text = serde_json::to_string(report)
             .map_err(|e| CliError::failed(format!("cannot print the report: {e}")))?;
         println!("{text}");
     } else {
@@ -209,11 +216,7 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
             "{} visited, {} {}, {} unchanged, {} failed",
             report.visited,
             report.changed,
-            if args.dry_run {
-                "would change"
-            } else {
-                "changed"
-            },
+            if dry_run { "would change" } else { "changed" },
             report.unchanged,
             report.failed
         );
@@ -227,7 +230,7 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
 
 /// Relabels every path, one report for all. A root that cannot be opened
 /// is a failure in the report; a protected one is bad input.
-fn run_all(relabel: &Relabel, paths: &[PathBuf]) -> Result<Report, CliError> {
+pub fn run_all(relabel: &Relabel, paths: &[PathBuf]) -> Result<Report, CliError> {
     let mut report = Report::default();
     for path in paths {
         match relabel.run(path) {

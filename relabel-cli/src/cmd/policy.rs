@@ -1,12 +1,16 @@
 //! `relabel lookup` (matchpathcon) and `relabel restore` (restorecon).
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::json;
 
-use selinux_mcs::policy::{FileContexts, Root};
+use selinux_mcs::label::protected::Protection;
+use selinux_mcs::label::{self, ErrorKind, Failure, Relabel, Report, Target};
+use selinux_mcs::policy::{CustomizableTypes, FileContexts, Restorer, Root};
 use selinux_mcs::FileKind;
 
+use super::label as label_cmd;
 use crate::exit::{CliError, CmdResult, Exit};
 
 /// Arguments of `relabel lookup`.
@@ -142,12 +146,106 @@ pub struct RestoreArgs {
 
 /// Runs `relabel restore`.
 pub fn restore(args: RestoreArgs) -> CmdResult {
-    // The rules load now, so a bad file_contexts is reported as such.
-    let _fc = load_file_contexts(args.file_contexts.as_deref())?;
-    Err(CliError::failed(
-        "relabel restore is not wired to the relabel walker yet: the restore decisions exist \
-         (selinux_mcs::policy::Restorer) but nothing is written",
-    ))
+    // Everything is loaded and checked before anything is written.
+    let fc = load_file_contexts(args.file_contexts.as_deref())?;
+    let customizable = match &args.file_contexts {
+        // <policy>/contexts/files/file_contexts -> <policy>/contexts/customizable_types
+        Some(path) => {
+            let beside = path
+                .parent()
+                .and_then(Path::parent)
+                .map(|dir| dir.join("customizable_types"));
+            match beside {
+                Some(p) if p.exists() => {
+                    CustomizableTypes::from_path(&p).map_err(CliError::usage)?
+                }
+                _ => CustomizableTypes::default(),
+            }
+        }
+        None => Root::default()
+            .customizable_types()
+            .map_err(CliError::usage)?,
+    };
+    let restorer = Arc::new(
+        Restorer::new(fc)
+            .force(args.force)
+            .customizable_types(customizable),
+    );
+    // The rules match absolute paths; a symlink given on the command line is
+    // restored itself, so only its parent is resolved.
+    let mut roots = Vec::with_capacity(args.paths.len());
+    for path in &args.paths {
+        let meta = std::fs::symlink_metadata(path)
+            .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+        roots.push((resolve_parent(path)?, meta));
+    }
+    let verbose = args.verbose && !args.json;
+    let verb = if args.dry_run {
+        "would relabel"
+    } else {
+        "relabeled"
+    };
+
+    let mut report = Report::default();
+    if args.recursive {
+        let r = Arc::clone(&restorer);
+        let mut relabel = Relabel::new(Target::Custom(Arc::new(move |path, kind, current| {
+            r.target_for(path, kind, current)
+        })));
+        relabel
+            .protection(Protection::unrestricted())
+            .dry_run(args.dry_run)
+            .one_file_system(true);
+        if verbose {
+            relabel.on_change(move |path, ctx| println!("{verb} {} to {ctx}", path.display()));
+        }
+        let paths: Vec<PathBuf> = roots.iter().map(|(p, _)| p.clone()).collect();
+        report = label_cmd::run_all(&relabel, &paths)?;
+    } else {
+        for (path, meta) in &roots {
+            report.visited += 1;
+            let kind = FileKind::from_std(meta.file_type());
+            let current = match label::get(path) {
+                Ok(ctx) => Some(ctx),
+                Err(e) if matches!(e.kind(), ErrorKind::NoLabel | ErrorKind::Invalid) => None,
+                Err(e) => {
+                    report.failed += 1;
+                    report.failures.push(Failure::new(path, e));
+                    continue;
+                }
+            };
+            match restorer.target_for(path, kind, current.as_ref()) {
+                None => report.unchanged += 1,
+                Some(ctx) => {
+                    if !args.dry_run {
+                        if let Err(e) = label::set(path, &ctx) {
+                            report.failed += 1;
+                            report.failures.push(Failure::new(path, e));
+                            continue;
+                        }
+                    }
+                    report.changed += 1;
+                    if verbose {
+                        println!("{verb} {} to {ctx}", path.display());
+                    }
+                }
+            }
+        }
+    }
+    label_cmd::finish(&report, args.json, args.dry_run)
+}
+
+/// `path` with its parent directory resolved (symlinks, `..`) and its last
+/// component kept, as restorecon does: the rules match real absolute paths,
+/// and a symlink named on the command line is labeled itself.
+fn resolve_parent(path: &Path) -> Result<PathBuf, CliError> {
+    let abs = absolute(path);
+    let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
+        return Ok(abs);
+    };
+    let parent = std::fs::canonicalize(parent)
+        .map_err(|e| CliError::usage(format!("{}: {e}", parent.display())))?;
+    Ok(parent.join(name))
 }
 
 #[cfg(test)]

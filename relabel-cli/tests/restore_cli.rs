@@ -1,0 +1,253 @@
+//! `relabel restore` end to end: file_contexts rules applied to a temporary
+//! tree, with restorecon's rules for force, customizable types and <<none>>.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use selinux_mcs::label;
+
+fn relabel() -> Command {
+    Command::cargo_bin("relabel").expect("test setup")
+}
+
+/// Whether security.selinux xattrs work in `dir`; panics when they do not
+/// and `SELINUX_MCS_REQUIRE_XATTR=1`.
+fn xattrs_work(dir: &Path) -> bool {
+    let probe = dir.join(".probe");
+    std::fs::write(&probe, "").expect("test setup");
+    let ctx = "system_u:object_r:probe_t:s0".parse().expect("test setup");
+    let r = label::set(&probe, &ctx);
+    std::fs::remove_file(&probe).expect("test setup");
+    match r {
+        Ok(()) => true,
+        Err(e) if std::env::var("SELINUX_MCS_REQUIRE_XATTR").is_ok_and(|v| v == "1") => {
+            panic!("security.selinux xattrs are required: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping: no security.selinux xattrs here ({e})");
+            false
+        }
+    }
+}
+
+const OLD: &str = "unconfined_u:object_r:user_tmp_t:s0";
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    file_contexts: PathBuf,
+}
+
+/// A policy directory (contexts/files/file_contexts and
+/// contexts/customizable_types) whose rules name a temporary tree, and the
+/// tree, every entry labeled `OLD`.
+fn fixture() -> Option<Fixture> {
+    let tmp = tempfile::tempdir().expect("test setup");
+    // Resolved, as the rules must name real paths.
+    let base = std::fs::canonicalize(tmp.path()).expect("test setup");
+    if !xattrs_work(&base) {
+        return None;
+    }
+    let root = base.join("vol");
+    for d in ["bin", "data", "keep"] {
+        std::fs::create_dir_all(root.join(d)).expect("test setup");
+    }
+    for f in ["bin/tool", "data/a", "data/b", "keep/x", "custom"] {
+        std::fs::write(root.join(f), "x").expect("test setup");
+    }
+    std::os::unix::fs::symlink("/etc/passwd", root.join("link")).expect("test setup");
+    let r = root.display().to_string();
+    let policy = base.join("policy/contexts");
+    std::fs::create_dir_all(policy.join("files")).expect("test setup");
+    let file_contexts = policy.join("files/file_contexts");
+    std::fs::write(
+        &file_contexts,
+        format!(
+            "{r}(/.*)?\tsystem_u:object_r:container_file_t:s0\n\
+             {r}/bin(/.*)?\t--\tsystem_u:object_r:bin_t:s0\n\
+             {r}/keep(/.*)?\t<<none>>\n\
+             {r}/link\t-l\tsystem_u:object_r:link_t:s0\n\
+             {r}/custom\tsystem_u:object_r:custom_t:s0\n"
+        ),
+    )
+    .expect("test setup");
+    std::fs::write(policy.join("customizable_types"), "user_home_t\n").expect("test setup");
+    let tree = walk(&root);
+    for p in &tree {
+        label::set(p, &OLD.parse().expect("valid")).expect("test setup");
+    }
+    // A customizable type on one file: left alone without --force.
+    label::set(
+        root.join("custom"),
+        &"unconfined_u:object_r:user_home_t:s0"
+            .parse()
+            .expect("valid"),
+    )
+    .expect("test setup");
+    Some(Fixture {
+        _tmp: tmp,
+        root,
+        file_contexts,
+    })
+}
+
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut out = vec![root.to_path_buf()];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i].clone();
+        if std::fs::symlink_metadata(&p).expect("exists").is_dir() {
+            for e in std::fs::read_dir(&p).expect("readable") {
+                out.push(e.expect("entry").path());
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+fn label_of(p: &Path) -> String {
+    label::get(p).expect("labeled").to_string()
+}
+
+#[test]
+fn recursive_restore_replaces_only_the_type() {
+    let Some(f) = fixture() else { return };
+    let out = relabel()
+        .args(["restore", "-R", "--json", "--file-contexts"])
+        .arg(&f.file_contexts)
+        .arg(&f.root)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    // vol, bin, data, keep, bin/tool, data/a, data/b, keep/x, custom, link.
+    assert_eq!(report["failed"], 0);
+    assert_eq!(report["visited"], 10);
+    // Without force: the user (unconfined_u) stays, the type changes.
+    assert_eq!(
+        label_of(&f.root),
+        "unconfined_u:object_r:container_file_t:s0"
+    );
+    assert_eq!(
+        label_of(&f.root.join("data/a")),
+        "unconfined_u:object_r:container_file_t:s0"
+    );
+    assert_eq!(
+        label_of(&f.root.join("bin/tool")),
+        "unconfined_u:object_r:bin_t:s0"
+    );
+    // The `--` rule is for regular files: the directory takes the general one.
+    assert_eq!(
+        label_of(&f.root.join("bin")),
+        "unconfined_u:object_r:container_file_t:s0"
+    );
+    // The symlink is labeled itself (its target, /etc/passwd, untouched).
+    assert_eq!(
+        label_of(&f.root.join("link")),
+        "unconfined_u:object_r:link_t:s0"
+    );
+    // <<none>>: left alone.
+    assert_eq!(label_of(&f.root.join("keep/x")), OLD);
+    assert_eq!(label_of(&f.root.join("keep")), OLD);
+    // Customizable type: left alone without force.
+    assert_eq!(
+        label_of(&f.root.join("custom")),
+        "unconfined_u:object_r:user_home_t:s0"
+    );
+    // A second run changes nothing.
+    let out = relabel()
+        .args(["restore", "-R", "--json", "--file-contexts"])
+        .arg(&f.file_contexts)
+        .arg(&f.root)
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["changed"], 0);
+}
+
+#[test]
+fn force_replaces_whole_contexts_and_customizable_types() {
+    let Some(f) = fixture() else { return };
+    relabel()
+        .args(["restore", "-R", "-F", "--file-contexts"])
+        .arg(&f.file_contexts)
+        .arg(&f.root)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 failed"));
+    assert_eq!(
+        label_of(&f.root.join("data/a")),
+        "system_u:object_r:container_file_t:s0"
+    );
+    assert_eq!(
+        label_of(&f.root.join("custom")),
+        "system_u:object_r:custom_t:s0"
+    );
+    assert_eq!(label_of(&f.root.join("keep/x")), OLD);
+}
+
+#[test]
+fn dry_run_and_non_recursive() {
+    let Some(f) = fixture() else { return };
+    relabel()
+        .args(["restore", "-R", "-n", "-v", "--file-contexts"])
+        .arg(&f.file_contexts)
+        .arg(&f.root)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("would relabel"));
+    assert_eq!(label_of(&f.root.join("data/a")), OLD);
+    // Without -R only the named path changes.
+    relabel()
+        .args(["restore", "--file-contexts"])
+        .arg(&f.file_contexts)
+        .arg(f.root.join("data"))
+        .assert()
+        .success();
+    assert_eq!(
+        label_of(&f.root.join("data")),
+        "unconfined_u:object_r:container_file_t:s0"
+    );
+    assert_eq!(label_of(&f.root.join("data/a")), OLD);
+}
+
+#[test]
+fn bad_input_exits_2_and_writes_nothing() {
+    let Some(f) = fixture() else { return };
+    relabel()
+        .args([
+            "restore",
+            "-R",
+            "--file-contexts",
+            "/nonexistent/file_contexts",
+        ])
+        .arg(&f.root)
+        .assert()
+        .code(2);
+    relabel()
+        .args(["restore", "-R", "--file-contexts"])
+        .arg(&f.file_contexts)
+        .arg(f.root.join("missing"))
+        .arg(&f.root)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("missing"));
+    // The valid path named beside the missing one was not touched.
+    assert_eq!(label_of(&f.root.join("data/a")), OLD);
+    let bad = f.file_contexts.with_file_name("bad_contexts");
+    std::fs::write(&bad, "/x(/.*)?\tnot_a_context\n").expect("test setup");
+    relabel()
+        .args(["restore", "--file-contexts"])
+        .arg(&bad)
+        .arg(&f.root)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(":1"));
+}

@@ -1,1 +1,46 @@
-//! MCS category pairs: `PairSpace`, the in-memory `Allocator` and the persistent `Registry`.
+//! MCS category pairs: allocation that never collides.
+//!
+//! A container (or a private volume) gets a level `s0:cA,cB`: a
+//! [`CategoryPair`]. Two containers with the same pair can read each other's
+//! files, so a pair must have one holder at a time.
+//!
+//! - [`PairSpace`]: the pairs a pool of categories makes (default
+//!   `c0..c1023`, 523,776 pairs, `s0:c1022,c1023` reserved), numbered so a
+//!   set of pairs is a set of numbers.
+//! - [`Allocator`]: in memory, for a process that owns all its labels;
+//!   uniform random pairs from ChaCha20 seeded by the OS, O(1) whatever the
+//!   fill, a clear [`McsError::Exhausted`] at the end.
+//! - [`Registry`]: the same, persistent and shared between processes in an
+//!   SQLite database whose constraints make "one pair, one owner" hold across
+//!   processes and crashes (go-selinux keeps its set in one process's memory,
+//!   so two tools can hand out the same pair).
+//!
+//! ```
+//! use selinux_mcs::mcs::{Allocator, PairSpace, Registry};
+//!
+//! // In memory.
+//! let mut alloc = Allocator::new(PairSpace::default());
+//! let pair = alloc.allocate()?;
+//! println!("{pair}"); // s0:c186,c641, say
+//!
+//! // Shared by every process that opens the same file.
+//! let dir = tempfile::tempdir()?;
+//! let reg = Registry::open(dir.path().join("mcs.db"))?;
+//! let entry = reg.allocate_for("volume:pgdata")?;
+//! assert_eq!(reg.allocate_for("volume:pgdata")?.level, entry.level);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod adopt;
+mod allocator;
+mod error;
+mod pair;
+mod registry;
+mod space;
+
+pub use adopt::{Adoption, InUse};
+pub use allocator::Allocator;
+pub use error::McsError;
+pub use pair::CategoryPair;
+pub use registry::{Entry, Registry};
+pub use space::PairSpace;

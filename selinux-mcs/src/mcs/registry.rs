@@ -849,3 +849,7 @@ impl Tx<'_> {
         self.insert(pair, owner, source, created)
     }
 }
+
+#[cfg(test)]
+#[path = "registry_tests.rs"]
+mod tests;

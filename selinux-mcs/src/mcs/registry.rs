@@ -227,6 +227,11 @@ impl Registry {
     /// Opens the registry at [`default_path`](Self::default_path), creating
     /// its directory if needed.
     pub fn open_default() -> Result<Registry, McsError> {
+        Registry::open_default_with_space(PairSpace::default())
+    }
+
+    /// [`open_default`](Self::open_default) allocating from `space`.
+    pub fn open_default_with_space(space: PairSpace) -> Result<Registry, McsError> {
         let path = Registry::default_path();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| McsError::Io {
@@ -235,7 +240,7 @@ impl Registry {
                 source,
             })?;
         }
-        Registry::open(path)
+        Registry::open_with_space(path, space)
     }
 
     /// Where the registry lives: `$SELINUX_MCS_DB` when set; for root
@@ -298,6 +303,21 @@ impl Registry {
             owners
                 .iter()
                 .map(|o| tx.allocate(o.as_ref(), created))
+                .collect()
+        })
+    }
+
+    /// `count` new pairs in one transaction, each owned by itself: the
+    /// owner key is `pair:<level>` (`pair:s0:c1,c2`), unique because the
+    /// pair is. For callers that track pairs, not owners.
+    pub fn allocate_anonymous(&self, count: usize) -> Result<Vec<Entry>, McsError> {
+        let created = now();
+        self.write(|tx| {
+            (0..count)
+                .map(|_| {
+                    let pair = tx.cache.free.allocate()?;
+                    tx.insert(pair, &format!("pair:{pair}"), None, created)
+                })
                 .collect()
         })
     }

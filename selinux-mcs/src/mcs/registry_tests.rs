@@ -343,3 +343,22 @@ fn adopt_reserves_process_and_directory_pairs() {
     let err = reg.adopt_in_use(&in_use).unwrap_err();
     assert!(err.to_string().starts_with("lgetxattr "), "{err}");
 }
+
+#[test]
+fn anonymous_pairs_own_themselves() {
+    let (_dir, path) = temp();
+    let space = PairSpace::new("c0.c3".parse().expect("set")).expect("space");
+    let reg = Registry::open_with_space(&path, space).expect("open");
+    let got = reg.allocate_anonymous(4).expect("alloc");
+    for e in &got {
+        assert_eq!(e.owner, format!("pair:{}", e.level));
+    }
+    // All or nothing: 3 more do not fit in the 2 left.
+    let err = reg.allocate_anonymous(3).unwrap_err();
+    assert!(
+        matches!(err, McsError::Exhausted { capacity: 6, .. }),
+        "{err}"
+    );
+    assert_eq!(reg.len().expect("len"), 4);
+    assert_eq!(reg.allocate_anonymous(2).expect("fits").len(), 2);
+}

@@ -362,3 +362,60 @@ fn anonymous_pairs_own_themselves() {
     assert_eq!(reg.len().expect("len"), 4);
     assert_eq!(reg.allocate_anonymous(2).expect("fits").len(), 2);
 }
+
+/// Writes `security.selinux` on `path` (no-follow); `false` when the
+/// filesystem or kernel refuses, which fails the test instead when
+/// `SELINUX_MCS_REQUIRE_XATTR=1`.
+fn set_label(path: &Path, label: &str) -> bool {
+    let mut value = label.as_bytes().to_vec();
+    value.push(0);
+    match rustix::fs::lsetxattr(
+        path,
+        "security.selinux",
+        &value,
+        rustix::fs::XattrFlags::empty(),
+    ) {
+        Ok(()) => true,
+        Err(e) => {
+            assert!(
+                std::env::var_os("SELINUX_MCS_REQUIRE_XATTR").is_none_or(|v| v != "1"),
+                "lsetxattr {}: {e} (SELINUX_MCS_REQUIRE_XATTR=1)",
+                path.display()
+            );
+            eprintln!("skipping: lsetxattr {}: {e}", path.display());
+            false
+        }
+    }
+}
+
+#[test]
+fn adopt_reads_the_label_of_directories_themselves() {
+    let (dir, path) = temp();
+    let vol = dir.path().join("volumes/pg");
+    let inner = vol.join("data");
+    std::fs::create_dir_all(&inner).expect("mkdir");
+    let shared = dir.path().join("volumes/shared");
+    std::fs::create_dir_all(&shared).expect("mkdir");
+    let bare = dir.path().join("volumes/bare");
+    std::fs::create_dir_all(&bare).expect("mkdir");
+    if !set_label(&vol, "system_u:object_r:container_file_t:s0:c12,c34")
+        || !set_label(&inner, "system_u:object_r:container_file_t:s0:c56,c78")
+        || !set_label(&shared, "system_u:object_r:container_file_t:s0")
+    {
+        return;
+    }
+    let reg = Registry::open(&path).expect("open");
+    let mut in_use = InUse::new();
+    in_use.directory(&vol).directory(&shared).directory(&bare);
+    let report = reg.adopt_in_use(&in_use).expect("adopt");
+    assert_eq!(report.adopted.len(), 1, "{report:?}");
+    let e = &report.adopted[0];
+    assert_eq!(e.level, level("s0:c12,c34"));
+    assert_eq!(e.source.as_deref(), vol.to_str());
+    assert_eq!(e.owner, format!("adopted:{}", vol.display()));
+    assert_eq!(report.not_pairs, 1); // shared s0
+                                     // `bare` has no label unless the kernel gives every file one (SELinux on).
+    assert!(report.unlabeled <= 1);
+    // The tree below was not walked: c56,c78 is still free.
+    assert!(reg.holder(&level("s0:c56,c78")).expect("holder").is_none());
+}

@@ -147,7 +147,7 @@ impl<R: Rng> Allocator<R> {
         let rank = self.rank_of(level)?;
         if !self.take_rank(rank) {
             return Err(McsError::Taken {
-                level: *level,
+                level: level.to_string(),
                 owner: None,
             });
         }
@@ -196,18 +196,20 @@ impl<R: Rng> Allocator<R> {
     fn exhausted(&self) -> McsError {
         McsError::Exhausted {
             capacity: self.space.capacity(),
-            pool: *self.space.pool(),
+            pool: self.space.pool().to_string(),
         }
     }
 
     fn rank_of(&self, level: &Level) -> Result<usize, McsError> {
         let pair = CategoryPair::try_from(level)?;
         let rank = self.space.rank(&pair).ok_or(McsError::OutsidePool {
-            level: *level,
-            pool: *self.space.pool(),
+            level: level.to_string(),
+            pool: self.space.pool().to_string(),
         })?;
         if self.space.is_reserved(&pair) {
-            return Err(McsError::Reserved { level: *level });
+            return Err(McsError::Reserved {
+                level: level.to_string(),
+            });
         }
         Ok(rank)
     }

@@ -3,7 +3,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::mls::{Category, CategorySet, Level};
+use crate::mls::Category;
 use crate::ParseError;
 
 /// Why a pair could not be made, allocated, reserved or released, or why the
@@ -49,8 +49,8 @@ pub enum McsError {
     /// A level that is not a private MCS pair `s0:cA,cB`.
     #[error("level {level} is not an MCS pair: {reason} (expected s0 and exactly two categories, such as s0:c1,c2)")]
     NotAPair {
-        /// The level given.
-        level: Level,
+        /// The level given, canonical.
+        level: String,
         /// What is wrong with it.
         reason: &'static str,
     },
@@ -68,29 +68,29 @@ pub enum McsError {
         /// How many pairs the pool holds (not counting the pairs reserved by
         /// convention, such as `s0:c1022,c1023`).
         capacity: usize,
-        /// The pool's categories.
-        pool: CategorySet,
+        /// The pool's categories, canonical.
+        pool: String,
     },
     /// A pair outside the allocator's pool.
     #[error("level {level} is outside the pool {pool}")]
     OutsidePool {
-        /// The level given.
-        level: Level,
-        /// The pool's categories.
-        pool: CategorySet,
+        /// The level given, canonical.
+        level: String,
+        /// The pool's categories, canonical.
+        pool: String,
     },
     /// A pair the space reserves by convention (`s0:c1022,c1023`, the mount
     /// label of privileged containers), which nobody may hold.
     #[error("level {level} is reserved by convention (privileged containers' mount label) and is never handed out")]
     Reserved {
-        /// The level given.
-        level: Level,
+        /// The level given, canonical.
+        level: String,
     },
     /// The pair is already taken (by `owner`, when the registry knows it).
     #[error("level {level} is already taken{}", owner.as_ref().map(|o| format!(" by owner {o:?}")).unwrap_or_default())]
     Taken {
-        /// The level given.
-        level: Level,
+        /// The level given, canonical.
+        level: String,
         /// Who holds it, in a registry.
         owner: Option<String>,
     },
@@ -99,8 +99,8 @@ pub enum McsError {
     OwnerHoldsOther {
         /// The owner given.
         owner: String,
-        /// The pair it holds.
-        level: Level,
+        /// The pair it holds, canonical.
+        level: String,
     },
     /// An owner key that is empty or holds control characters.
     #[error("bad owner {owner:?}: an owner is a non-empty name without control characters")]

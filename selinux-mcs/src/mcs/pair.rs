@@ -125,7 +125,7 @@ impl TryFrom<&Level> for CategoryPair {
     /// A pair from a level that is exactly `s0` and two categories.
     fn try_from(level: &Level) -> Result<CategoryPair, McsError> {
         let not_a_pair = |reason| McsError::NotAPair {
-            level: *level,
+            level: level.to_string(),
             reason,
         };
         if level.sensitivity() != Sensitivity::new(0) {

@@ -315,7 +315,7 @@ impl Registry {
         self.write(|tx| {
             (0..count)
                 .map(|_| {
-                    let pair = tx.cache.free.allocate()?;
+                    let pair = tx.draw()?;
                     tx.insert(pair, &format!("pair:{pair}"), None, created)
                 })
                 .collect()
@@ -336,7 +336,9 @@ impl Registry {
         check_owner(owner)?;
         let pair = CategoryPair::try_from(level)?;
         if self.cache.borrow().free.space().is_reserved(&pair) {
-            return Err(McsError::Reserved { level: *level });
+            return Err(McsError::Reserved {
+                level: level.to_string(),
+            });
         }
         self.write(|tx| tx.reserve(pair, owner, None, now()))
     }
@@ -555,17 +557,24 @@ impl Registry {
             conn: &tx,
             path: &self.path,
             cache: &mut cache,
+            dirty: false,
         };
         t.sync()?;
         let before = t.cache.writes;
-        t.cache.stale = true; // until the commit succeeds
-        let out = f(&mut t)?;
-        if t.cache.writes / PRUNE_EVERY != before / PRUNE_EVERY {
-            t.prune()?;
+        let out = f(&mut t).and_then(|out| {
+            if t.cache.writes / PRUNE_EVERY != before / PRUNE_EVERY {
+                t.prune()?;
+            }
+            Ok(out)
+        });
+        // The free set changed with the transaction: if it does not commit,
+        // the set no longer matches the database.
+        let dirty = t.dirty;
+        let out = out.and_then(|out| tx.commit().map(|()| out).map_err(|e| self.err("commit", e)));
+        if out.is_err() && dirty {
+            cache.stale = true;
         }
-        tx.commit().map_err(|e| self.err("commit", e))?;
-        cache.stale = false;
-        Ok(out)
+        out
     }
 
     /// Runs `f` in a read transaction.
@@ -577,6 +586,7 @@ impl Registry {
             conn: &tx,
             path: &self.path,
             cache: &mut cache,
+            dirty: false,
         };
         f(&mut t)
     }
@@ -607,6 +617,8 @@ struct Tx<'a> {
     conn: &'a Connection,
     path: &'a Path,
     cache: &'a mut Cache,
+    /// Whether `cache.free` was changed in this transaction.
+    dirty: bool,
 }
 
 impl Tx<'_> {
@@ -808,6 +820,7 @@ impl Tx<'_> {
             })
             .map_err(|e| self.err("insert", e))?;
         self.cache.writes += 1;
+        self.dirty = true;
         let free = &mut self.cache.free;
         if let Some(rank) = free.space().rank(&pair) {
             free.take_rank(rank);
@@ -827,6 +840,7 @@ impl Tx<'_> {
             .and_then(|mut s| s.execute([pair.key()]))
             .map_err(|e| self.err("delete", e))?;
         self.cache.writes += 1;
+        self.dirty = true;
         let free = &mut self.cache.free;
         if let Some(rank) = free.space().rank(&pair) {
             if !free.space().is_reserved(&pair) {
@@ -836,11 +850,18 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// A free pair, taken in the free set (the caller inserts it).
+    fn draw(&mut self) -> Result<CategoryPair, McsError> {
+        let pair = self.cache.free.allocate()?;
+        self.dirty = true;
+        Ok(pair)
+    }
+
     fn allocate(&mut self, owner: &str, created: i64) -> Result<Entry, McsError> {
         if let Some(entry) = self.by_owner(owner)? {
             return Ok(entry);
         }
-        let pair = self.cache.free.allocate()?;
+        let pair = self.draw()?;
         self.insert(pair, owner, None, created)
     }
 
@@ -856,14 +877,14 @@ impl Tx<'_> {
                 return Ok(held);
             }
             return Err(McsError::Taken {
-                level: pair.level(),
+                level: pair.to_string(),
                 owner: Some(held.owner),
             });
         }
         if let Some(held) = self.by_owner(owner)? {
             return Err(McsError::OwnerHoldsOther {
                 owner: owner.to_owned(),
-                level: held.level,
+                level: held.level.to_string(),
             });
         }
         self.insert(pair, owner, source, created)

@@ -128,6 +128,7 @@ impl<R: Rng> Allocator<R> {
 
     /// A pair drawn uniformly among the free ones, now taken; `Exhausted`
     /// (with the pool's capacity) when none is free.
+    #[doc(alias = "uniqMcs")]
     pub fn allocate(&mut self) -> Result<CategoryPair, McsError> {
         if self.nfree == 0 {
             return Err(self.exhausted());
@@ -143,6 +144,8 @@ impl<R: Rng> Allocator<R> {
     /// Marks `level` as taken (a label already in use). Fails when it is not
     /// a pair, is outside the pool, is reserved by the space, or is already
     /// taken.
+    #[doc(alias = "ReserveLabel")]
+    #[doc(alias = "mcsAdd")]
     pub fn reserve(&mut self, level: &Level) -> Result<(), McsError> {
         let rank = self.rank_of(level)?;
         if !self.take_rank(rank) {
@@ -156,6 +159,8 @@ impl<R: Rng> Allocator<R> {
 
     /// Frees `level`; returns whether it was taken. Fails when it is not a
     /// pair, is outside the pool or is reserved by the space.
+    #[doc(alias = "ReleaseLabel")]
+    #[doc(alias = "mcsDelete")]
     pub fn release(&mut self, level: &Level) -> Result<bool, McsError> {
         let rank = self.rank_of(level)?;
         Ok(self.give_rank(rank))

@@ -286,6 +286,8 @@ impl Registry {
     /// keeps its pair across restarts.
     ///
     /// Fails with [`McsError::Exhausted`] when no pair is free.
+    #[doc(alias = "ContainerLabels")]
+    #[doc(alias = "uniqMcs")]
     pub fn allocate_for(&self, owner: &str) -> Result<Entry, McsError> {
         check_owner(owner)?;
         self.write(|tx| tx.allocate(owner, now()))
@@ -332,6 +334,7 @@ impl Registry {
     /// convention may not. Fails with [`McsError::Taken`] when another owner
     /// holds the pair and [`McsError::OwnerHoldsOther`] when the owner holds
     /// another pair.
+    #[doc(alias = "ReserveLabel")]
     pub fn reserve(&self, level: &Level, owner: &str) -> Result<Entry, McsError> {
         check_owner(owner)?;
         let pair = CategoryPair::try_from(level)?;
@@ -358,6 +361,7 @@ impl Registry {
     /// Releases `level`, whoever holds it; returns the entry, or `None` when
     /// nobody holds it. Fails with [`McsError::NotAPair`] for a level that
     /// is not a pair.
+    #[doc(alias = "ReleaseLabel")]
     pub fn release_level(&self, level: &Level) -> Result<Option<Entry>, McsError> {
         let pair = CategoryPair::try_from(level)?;
         self.write(|tx| {

@@ -146,3 +146,33 @@ fn processes_sharing_a_tiny_pool_exhaust_it_without_duplicates() {
     assert_eq!(seen.len(), 190);
     assert!(exhausted >= 2);
 }
+
+#[test]
+fn processes_creating_the_database_at_once_agree_on_it() {
+    for round in 0..3 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("fresh.db");
+        let children: Vec<_> = (0..4)
+            .map(|i| {
+                worker(&db, &format!("c{round}-{i}"), 50)
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        let mut seen = HashSet::new();
+        for child in children {
+            let out = child.wait_with_output().expect("wait");
+            assert!(
+                out.status.success(),
+                "worker failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                assert!(seen.insert(line.to_owned()), "pair {line} handed out twice");
+            }
+        }
+        assert_eq!(seen.len(), 200);
+        let reg = Registry::open(&db).expect("open");
+        assert_eq!(reg.len().expect("len"), 200);
+    }
+}

@@ -19,7 +19,7 @@ const SCHEMA_VERSION: i64 = 1;
 /// How many change-log rows to keep; a process that has not looked for
 /// longer than that reloads the whole table instead.
 const LOG_KEEP: i64 = 100_000;
-/// Prune the change log once every this many writes of a connection.
+/// Prune the change log each time it grows by this many rows.
 const PRUNE_EVERY: u64 = 512;
 
 const SCHEMA: &str = "
@@ -133,6 +133,7 @@ struct Cache {
     /// `free` may disagree with the database (a transaction failed after it
     /// changed): reload it all before the next use.
     stale: bool,
+    /// Rows this connection has inserted into or deleted from `pairs`.
     writes: u64,
 }
 
@@ -564,9 +565,13 @@ impl Registry {
             dirty: false,
         };
         t.sync()?;
-        let before = t.cache.writes;
+        // Holding the write lock, and in sync, the last log row is ours to
+        // count from: each write adds one. Prune when the log's length
+        // crosses a multiple of PRUNE_EVERY, whichever process gets there.
+        let (seq, before) = (t.cache.seq as u64, t.cache.writes);
         let out = f(&mut t).and_then(|out| {
-            if t.cache.writes / PRUNE_EVERY != before / PRUNE_EVERY {
+            let after = seq + (t.cache.writes - before);
+            if after / PRUNE_EVERY != seq / PRUNE_EVERY {
                 t.prune()?;
             }
             Ok(out)

@@ -419,3 +419,35 @@ fn adopt_reads_the_label_of_directories_themselves() {
     // The tree below was not walked: c56,c78 is still free.
     assert!(reg.holder(&level("s0:c56,c78")).expect("holder").is_none());
 }
+
+#[test]
+fn the_change_log_is_pruned_whoever_writes() {
+    let (_dir, path) = temp();
+    let reg = Registry::open(&path).expect("open");
+    for i in 0..10 {
+        reg.allocate_for(&format!("o{i}")).expect("alloc");
+    }
+    drop(reg);
+    // Pretend the log has grown to just below a pruning point, far past
+    // LOG_KEEP (the row names the reserved pair, which every process ignores).
+    let jump = (LOG_KEEP as u64 / PRUNE_EVERY + 2) * PRUNE_EVERY - 1;
+    let raw = Connection::open(&path).expect("raw");
+    raw.execute(
+        "INSERT INTO changes(seq, key, taken) VALUES (?1, 523775, 1)",
+        [jump as i64],
+    )
+    .expect("jump");
+    drop(raw);
+    // One write from a fresh, short-lived connection (one CLI call) prunes.
+    let reg = Registry::open(&path).expect("open");
+    reg.allocate_for("one-more").expect("alloc");
+    let (min, max): (i64, i64) = reg
+        .conn
+        .query_row("SELECT min(seq), max(seq) FROM changes", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("log");
+    assert_eq!(max as u64, jump + 1);
+    assert_eq!(min as u64, jump, "rows older than LOG_KEEP are gone");
+    assert_eq!(reg.len().expect("len"), 11);
+}

@@ -97,6 +97,9 @@ impl Entry {
 /// (a table the triggers fill), so choosing a pair stays O(1) however full
 /// the pool is; an allocation costs one transaction and one `fsync`.
 ///
+/// **Threads.** A `Registry` is one SQLite connection: it is `Send` but
+/// not `Sync`; open one per thread (they coordinate like processes do).
+///
 /// **Foreign files.** Before writing anything, `open` checks the file's
 /// SQLite `application_id` and schema: a file of another program, a newer
 /// schema or a damaged file is refused with an error, untouched.
@@ -221,7 +224,9 @@ impl Registry {
         if fresh {
             reg.create_schema()?;
         }
-        reg.write(|_| Ok(()))?; // loads the free set; surfaces damage now
+        // Load the free set now (a read transaction), which surfaces damage
+        // at open rather than at the first allocation.
+        reg.read(|t| t.sync())?;
         Ok(reg)
     }
 

@@ -148,6 +148,15 @@ pub enum McsError {
         #[source]
         source: rusqlite::Error,
     },
+    /// Another process held the registry's write lock for too long (it may
+    /// be stopped or hung).
+    #[error("registry lock {} is still held by another process after {waited:?}", path.display())]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// How long this process waited.
+        waited: std::time::Duration,
+    },
     /// A system call failed.
     #[error("{call} {}: {source}", path.display())]
     Io {

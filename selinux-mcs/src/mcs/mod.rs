@@ -34,6 +34,7 @@
 mod adopt;
 mod allocator;
 mod error;
+mod lock;
 mod pair;
 mod registry;
 mod space;

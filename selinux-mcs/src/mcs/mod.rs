@@ -15,6 +15,13 @@
 //!   processes and crashes (go-selinux keeps its set in one process's memory,
 //!   so two tools can hand out the same pair).
 //!
+//! **Only pairs are reserved.** `reserve` and `release` take exactly `s0`
+//! with two categories and refuse any other level with
+//! [`McsError::NotAPair`]: no allocation can equal a level with one or three
+//! categories, and blocking every pair such a level could read (or be read
+//! by) would let one system-high label (`s0:c0.c1023`) exhaust the pool.
+//! [`Registry::adopt_in_use`] skips such labels and counts them.
+//!
 //! ```
 //! use selinux_mcs::mcs::{Allocator, PairSpace, Registry};
 //!

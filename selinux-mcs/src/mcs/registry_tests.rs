@@ -207,7 +207,10 @@ fn a_file_of_another_program_is_refused_and_untouched() {
     assert!(err.to_string().contains("not an SQLite database"), "{err}");
     assert_eq!(std::fs::read(&path).expect("read"), text);
     assert!(!path.with_extension("db-wal").exists());
-    assert!(!path.with_extension("db-lock").exists(), "no lock file next to a foreign file");
+    assert!(
+        !path.with_extension("db-lock").exists(),
+        "no lock file next to a foreign file"
+    );
 }
 
 #[test]

@@ -125,12 +125,18 @@ fn bad_input_exits_2_and_writes_nothing() {
         .stderr(predicate::str::contains(
             "--private needs --level LEVEL or --owner NAME",
         ));
+    // A registry file that is not ours: refused, nothing written to it or
+    // to the volume.
+    let foreign = tmp.path().join("foreign.db");
+    std::fs::write(&foreign, "not a database").unwrap();
     relabel()
-        .args(["apply", "--private", "--owner", "web"])
+        .args(["apply", "--private", "--owner", "web", "--db"])
+        .arg(&foreign)
         .arg(&v)
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains("registry is not available"));
+        .code(1)
+        .stderr(predicate::str::contains("foreign.db"));
+    assert_eq!(std::fs::read(&foreign).unwrap(), b"not a database");
     // A protected path among good ones: refused before anything is written.
     relabel()
         .args(["apply", "--shared"])
@@ -229,4 +235,33 @@ fn mount_option() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("bad label \"s0:110\""));
+}
+
+#[test]
+fn apply_private_owner_takes_its_pair_from_the_registry() {
+    let Some(tmp) = volume() else { return };
+    let v = tmp.path().join("v");
+    let db = tmp.path().join("mcs.db");
+    let run = || {
+        relabel()
+            .args(["apply", "--private", "--owner", "vol1", "--db"])
+            .arg(&db)
+            .arg(&v)
+            .assert()
+            .success();
+        selinux_mcs::label::get(v.join("a/f")).unwrap()
+    };
+    let first = run();
+    let level = first.level().unwrap().to_string();
+    assert_eq!(first.level().unwrap().categories().len(), 2, "{first}");
+    // The same owner keeps its pair.
+    assert_eq!(run(), first);
+    let out = relabel()
+        .args(["list", "--json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["owner"], "vol1");
+    assert_eq!(list[0]["level"], level.as_str());
 }

@@ -24,6 +24,11 @@ fn parse_context_seeds() {
 }
 
 #[test]
+fn mcs_pair_seeds() {
+    run_seeds("mcs_pair", fuzz::mcs_pair);
+}
+
+#[test]
 fn label_option_seeds() {
     run_seeds("label_option", fuzz::label_option);
 }

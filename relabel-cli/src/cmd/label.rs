@@ -62,9 +62,10 @@ pub struct ApplyArgs {
     /// (allocated on first use, the same afterwards).
     #[arg(long, value_name = "NAME", requires = "private")]
     pub owner: Option<String>,
-    /// With --owner: the registry database.
-    #[arg(long, value_name = "FILE", requires = "owner")]
-    pub registry: Option<PathBuf>,
+    /// With --owner: the registry database (default: $SELINUX_MCS_DB, else
+    /// /var/lib/selinux-mcs/mcs.db for root, the XDG state directory otherwise).
+    #[arg(long, value_name = "PATH", requires = "owner", alias = "registry")]
+    pub db: Option<PathBuf>,
     /// The file context whose user, role and type --shared and --private
     /// use (default: the container contexts file's `file`, else
     /// system_u:object_r:container_file_t:s0).
@@ -96,12 +97,9 @@ pub struct ApplyArgs {
 }
 
 /// The level the MCS registry holds for `owner` (allocating it on first
-/// use). The registry is not part of this build yet.
+/// use, the same afterwards).
 pub fn registry_level(owner: &str, db: Option<&Path>) -> Result<Level, CliError> {
-    let _ = (owner, db);
-    Err(CliError::usage(
-        "the MCS registry is not available in this build: use --private --level LEVEL",
-    ))
+    super::registry::owner_level(owner, db)
 }
 
 fn parse_context(what: &str, text: &str) -> Result<SecurityContext, CliError> {
@@ -137,7 +135,7 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
                 .map_err(|e| CliError::usage(format!("bad level {text:?}: {e}")))?,
         )
     } else if let Some(owner) = &args.owner {
-        Target::Private(registry_level(owner, args.registry.as_deref())?)
+        Target::Private(registry_level(owner, args.db.as_deref())?)
     } else {
         return Err(CliError::usage(
             "--private needs --level LEVEL or --owner NAME",

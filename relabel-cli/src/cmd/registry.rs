@@ -1,39 +1,312 @@
-//! Commands of this group (not yet implemented).
+//! `relabel alloc | reserve | release | list`: the MCS pair registry.
+//!
+//! JSON shapes (stable):
+//! - `alloc --json`: `[{"owner": "...", "level": "s0:cA,cB"}, ...]`
+//! - `reserve --json`, `release --json`: `{"owner": "...", "level": "s0:cA,cB"}`
+//! - `list --json`: `[{"owner": "...", "level": "s0:cA,cB", "created": UNIX_SECONDS}, ...]`
 
-use crate::exit::{CliError, CmdResult};
+use std::path::PathBuf;
 
-/// Arguments (not yet implemented).
+use selinux_mcs::mcs::{Entry, McsError, PairSpace, Registry};
+use selinux_mcs::mls::{CategorySet, Level, Limits};
+
+use crate::exit::{CliError, CmdResult, Exit};
+
+const DB_HELP: &str = "The registry database [default: $SELINUX_MCS_DB, else \
+/var/lib/selinux-mcs/mcs.db for root, else $XDG_STATE_HOME/selinux-mcs/mcs.db \
+or ~/.local/state/selinux-mcs/mcs.db]";
+
+/// The registry file, shared by every registry command.
 #[derive(clap::Args, Debug)]
-pub struct AllocArgs {}
-
-/// Not yet implemented.
-pub fn alloc(_args: AllocArgs) -> CmdResult {
-    Err(CliError::usage("this command is not implemented yet"))
+pub struct DbArg {
+    #[arg(long, value_name = "PATH", help = DB_HELP)]
+    pub db: Option<PathBuf>,
 }
 
-/// Arguments (not yet implemented).
-#[derive(clap::Args, Debug)]
-pub struct ReserveArgs {}
-
-/// Not yet implemented.
-pub fn reserve(_args: ReserveArgs) -> CmdResult {
-    Err(CliError::usage("this command is not implemented yet"))
+impl DbArg {
+    fn open(&self, space: Option<PairSpace>) -> Result<Registry, CliError> {
+        let space = space.unwrap_or_default();
+        let reg = match &self.db {
+            Some(path) => Registry::open_with_space(path, space),
+            None => Registry::open_default_with_space(space),
+        };
+        reg.map_err(mcs_error)
+    }
 }
 
-/// Arguments (not yet implemented).
-#[derive(clap::Args, Debug)]
-pub struct ReleaseArgs {}
-
-/// Not yet implemented.
-pub fn release(_args: ReleaseArgs) -> CmdResult {
-    Err(CliError::usage("this command is not implemented yet"))
+/// The pair the registry holds for `owner`, allocated on first use and the
+/// same afterwards (`relabel apply --private --owner NAME`).
+pub fn owner_level(owner: &str, db: Option<&std::path::Path>) -> Result<Level, CliError> {
+    let reg = match db {
+        Some(path) => Registry::open(path),
+        None => Registry::open_default(),
+    }
+    .map_err(mcs_error)?;
+    Ok(reg.allocate_for(owner).map_err(mcs_error)?.level)
 }
 
-/// Arguments (not yet implemented).
-#[derive(clap::Args, Debug)]
-pub struct ListArgs {}
+/// Maps a library error to the exit status it deserves.
+fn mcs_error(e: McsError) -> CliError {
+    let exit = match &e {
+        McsError::Exhausted { .. } => Exit::Exhausted,
+        McsError::PairOrder { .. }
+        | McsError::Parse { .. }
+        | McsError::NotAPair { .. }
+        | McsError::PoolTooSmall { .. }
+        | McsError::OutsidePool { .. }
+        | McsError::Reserved { .. }
+        | McsError::BadOwner { .. } => Exit::Usage,
+        _ => Exit::Failed,
+    };
+    CliError {
+        exit,
+        message: e.to_string(),
+    }
+}
 
-/// Not yet implemented.
-pub fn list(_args: ListArgs) -> CmdResult {
-    Err(CliError::usage("this command is not implemented yet"))
+fn parse_level(text: &str) -> Result<Level, CliError> {
+    Level::parse_with(text, &Limits::MCS)
+        .map_err(|e| CliError::usage(format!("bad level {text:?}: {e}")))
+}
+
+fn parse_categories(what: &str, text: &str) -> Result<CategorySet, CliError> {
+    text.parse()
+        .map_err(|e| CliError::usage(format!("bad {what} {text:?}: {e}")))
+}
+
+/// `{"owner", "level"}`, in that order (a struct keeps its field order;
+/// `json!` would sort the keys).
+#[derive(serde::Serialize)]
+struct Owned<'a> {
+    owner: &'a str,
+    level: String,
+}
+
+/// `{"owner", "level", "created"}`.
+#[derive(serde::Serialize)]
+struct Listed<'a> {
+    owner: &'a str,
+    level: String,
+    created: i64,
+}
+
+fn owned(e: &Entry) -> Owned<'_> {
+    Owned {
+        owner: &e.owner,
+        level: e.level.to_string(),
+    }
+}
+
+fn print_json(doc: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string(doc).map_err(CliError::failed)?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Arguments of `relabel alloc`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  relabel alloc --owner volume:pgdata\n  \
+relabel alloc --count 3 --pool c0.c511 --json\n\n\
+Prints one level a line (s0:cA,cB); with --json one array of {\"owner\", \"level\"}. \
+Exit status 3 when the pool is exhausted.")]
+pub struct AllocArgs {
+    /// Who the pair is for (a volume, container or pod). An owner that already
+    /// holds a pair gets that pair back. Without it each pair owns itself
+    /// (owner `pair:<level>`).
+    #[arg(long, value_name = "NAME")]
+    pub owner: Option<String>,
+    /// How many pairs to allocate, in one transaction: all or none.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub count: u32,
+    /// The categories to draw from, e.g. c0.c511 [default: c0.c1023; s0:c1022,c1023 is never
+    /// handed out].
+    #[arg(long, value_name = "CATEGORIES")]
+    pub pool: Option<String>,
+    /// Categories to leave out of the pool, e.g. c0.c9.
+    #[arg(long, value_name = "CATEGORIES")]
+    pub exclude: Option<String>,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Print one JSON array of {"owner", "level"} objects.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `relabel alloc`.
+pub fn alloc(args: AllocArgs) -> CmdResult {
+    if args.owner.is_some() && args.count > 1 {
+        return Err(CliError::usage(
+            "--owner with --count above 1: an owner holds one pair (allocate one per owner)",
+        ));
+    }
+    let space = if args.pool.is_some() || args.exclude.is_some() {
+        let mut pool = match &args.pool {
+            Some(text) => parse_categories("pool", text)?,
+            None => "c0.c1023".parse().map_err(CliError::usage)?,
+        };
+        if let Some(text) = &args.exclude {
+            pool = pool.difference(&parse_categories("--exclude list", text)?);
+        }
+        Some(PairSpace::new(pool).map_err(mcs_error)?)
+    } else {
+        None
+    };
+    let reg = args.db.open(space)?;
+    let entries = match &args.owner {
+        Some(owner) => vec![reg.allocate_for(owner).map_err(mcs_error)?],
+        None => reg
+            .allocate_anonymous(args.count as usize)
+            .map_err(mcs_error)?,
+    };
+    if args.json {
+        print_json(&entries.iter().map(owned).collect::<Vec<_>>())?;
+    } else {
+        for e in &entries {
+            println!("{}", e.level);
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// Arguments of `relabel reserve`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  relabel reserve s0:c1,c2 --owner container:web\n\n\
+Only pairs (s0 and exactly two categories) can be reserved."
+)]
+pub struct ReserveArgs {
+    /// The level in use, e.g. s0:c1,c2.
+    pub level: String,
+    /// Who holds it.
+    #[arg(long, value_name = "NAME")]
+    pub owner: String,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Print one JSON object {"owner", "level"}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `relabel reserve`.
+pub fn reserve(args: ReserveArgs) -> CmdResult {
+    let level = parse_level(&args.level)?;
+    let reg = args.db.open(None)?;
+    let entry = reg.reserve(&level, &args.owner).map_err(mcs_error)?;
+    if args.json {
+        print_json(&owned(&entry))?;
+    } else {
+        println!("{}", entry.level);
+    }
+    Ok(Exit::Success)
+}
+
+/// Arguments of `relabel release`.
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["owner", "level"])))]
+#[command(after_help = "Examples:\n  relabel release --owner volume:pgdata\n  \
+relabel release s0:c1,c2\n\nExit status 1 when nothing was held.")]
+pub struct ReleaseArgs {
+    /// Release this level, whoever holds it.
+    pub level: Option<String>,
+    /// Release this owner's pair.
+    #[arg(long, value_name = "NAME")]
+    pub owner: Option<String>,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Print one JSON object {"owner", "level"}: what was released.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `relabel release`.
+pub fn release(args: ReleaseArgs) -> CmdResult {
+    let level = args.level.as_deref().map(parse_level).transpose()?;
+    let reg = args.db.open(None)?;
+    let released = match (&args.owner, &level) {
+        (Some(owner), _) => reg
+            .release_owner(owner)
+            .map_err(mcs_error)?
+            .ok_or_else(|| CliError::failed(format!("owner {owner:?} holds no pair")))?,
+        (None, Some(level)) => reg
+            .release_level(level)
+            .map_err(mcs_error)?
+            .ok_or_else(|| CliError::failed(format!("nobody holds {level}")))?,
+        (None, None) => return Err(CliError::usage("give --owner NAME or a LEVEL")),
+    };
+    if args.json {
+        print_json(&owned(&released))?;
+    } else {
+        println!("released {} (owner {})", released.level, released.owner);
+    }
+    Ok(Exit::Success)
+}
+
+/// Arguments of `relabel list`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Prints owner, level and creation time (UTC), tab-separated; \
+with --json one array of {\"owner\", \"level\", \"created\"} (Unix seconds)."
+)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Print one JSON array of {"owner", "level", "created"} objects.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `relabel list`.
+pub fn list(args: ListArgs) -> CmdResult {
+    let reg = args.db.open(None)?;
+    let entries = reg.list().map_err(mcs_error)?;
+    if args.json {
+        let doc: Vec<Listed<'_>> = entries
+            .iter()
+            .map(|e| Listed {
+                owner: &e.owner,
+                level: e.level.to_string(),
+                created: e.created,
+            })
+            .collect();
+        print_json(&doc)?;
+    } else {
+        for e in &entries {
+            println!("{}\t{}\t{}", e.owner, e.level, utc(e.created));
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (the proleptic Gregorian
+/// calendar; days to civil date as in Howard Hinnant's `civil_from_days`).
+fn utc(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+
+    #[test]
+    fn utc_formats_known_instants() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(1_764_427_199), "2025-11-29T14:39:59Z");
+    }
 }

@@ -1,0 +1,171 @@
+//! Errors of the MCS pair space, the allocator and the registry.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::mls::Category;
+use crate::ParseError;
+
+/// Why a pair could not be made, allocated, reserved or released, or why the
+/// registry could not be opened or written.
+///
+/// Every variant names the offending value (level, pool, owner) or the
+/// database path; I/O and SQLite failures keep their cause as
+/// [`source()`](std::error::Error::source).
+///
+/// ```
+/// use selinux_mcs::mcs::{Allocator, McsError, PairSpace};
+/// let space = PairSpace::new("c0,c1".parse()?)?;
+/// let mut alloc = Allocator::new(space);
+/// alloc.allocate()?;
+/// let err = alloc.allocate().unwrap_err();
+/// assert!(matches!(err, McsError::Exhausted { capacity: 1, .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     "no free MCS pair left: the pool c0,c1 holds 1 pair and every one is taken"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum McsError {
+    /// `CategoryPair::new(a, b)` with `a >= b`.
+    #[error("categories {first} and {second}: the first category of a pair must be lower than the second")]
+    PairOrder {
+        /// The first category given.
+        first: Category,
+        /// The second category given.
+        second: Category,
+    },
+    /// Text that should hold a level does not parse.
+    #[error("bad level {text:?}: {source}")]
+    Parse {
+        /// The text given.
+        text: String,
+        /// Why it does not parse (with the byte offset).
+        #[source]
+        source: ParseError,
+    },
+    /// A level that is not a private MCS pair `s0:cA,cB`.
+    #[error("level {level} is not an MCS pair: {reason} (expected s0 and exactly two categories, such as s0:c1,c2)")]
+    NotAPair {
+        /// The level given, canonical.
+        level: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A pool with fewer than two categories makes no pair.
+    #[error("pool {pool:?} holds {len} categor{}: a pool needs at least 2 categories to make a pair", if *len == 1 { "y" } else { "ies" })]
+    PoolTooSmall {
+        /// The pool, as a category list (empty string for no category).
+        pool: String,
+        /// How many categories it holds.
+        len: usize,
+    },
+    /// Every pair of the pool is taken.
+    #[error("no free MCS pair left: the pool {pool} holds {capacity} pair{} and every one is taken", if *capacity == 1 { "" } else { "s" })]
+    Exhausted {
+        /// How many pairs the pool holds (not counting the pairs reserved by
+        /// convention, such as `s0:c1022,c1023`).
+        capacity: usize,
+        /// The pool's categories, canonical.
+        pool: String,
+    },
+    /// A pair outside the allocator's pool.
+    #[error("level {level} is outside the pool {pool}")]
+    OutsidePool {
+        /// The level given, canonical.
+        level: String,
+        /// The pool's categories, canonical.
+        pool: String,
+    },
+    /// A pair the space reserves by convention (`s0:c1022,c1023`, the mount
+    /// label of privileged containers), which nobody may hold.
+    #[error("level {level} is reserved by convention (privileged containers' mount label) and is never handed out")]
+    Reserved {
+        /// The level given, canonical.
+        level: String,
+    },
+    /// The pair is already taken (by `owner`, when the registry knows it).
+    #[error("level {level} is already taken{}", owner.as_ref().map(|o| format!(" by owner {o:?}")).unwrap_or_default())]
+    Taken {
+        /// The level given, canonical.
+        level: String,
+        /// Who holds it, in a registry.
+        owner: Option<String>,
+    },
+    /// The owner already holds another pair (one owner, one pair).
+    #[error("owner {owner:?} already holds {level}: an owner holds one pair (release it first)")]
+    OwnerHoldsOther {
+        /// The owner given.
+        owner: String,
+        /// The pair it holds, canonical.
+        level: String,
+    },
+    /// An owner key that is empty or holds control characters.
+    #[error("bad owner {owner:?}: an owner is a non-empty name without control characters")]
+    BadOwner {
+        /// The owner given.
+        owner: String,
+    },
+    /// The file exists but is not a selinux-mcs registry. Nothing was written.
+    #[error("{} is not a selinux-mcs registry: {reason}; refusing to touch it", path.display())]
+    NotARegistry {
+        /// The database file.
+        path: PathBuf,
+        /// What was found instead.
+        reason: String,
+    },
+    /// The registry is damaged. Nothing was written.
+    #[error("registry {} is corrupted: {detail}", path.display())]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+        /// SQLite's error, when it reported the damage.
+        #[source]
+        source: Option<rusqlite::Error>,
+    },
+    /// The registry was written by a newer version of this crate.
+    #[error("registry {} has schema version {found}; this version of selinux-mcs reads version {supported}", path.display())]
+    UnsupportedVersion {
+        /// The database file.
+        path: PathBuf,
+        /// The version found (`PRAGMA user_version`).
+        found: i64,
+        /// The version this crate reads and writes.
+        supported: i64,
+    },
+    /// An SQLite call failed.
+    #[error("registry {}: {op}: {source}", path.display())]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What was being done (`open`, `begin`, `insert`, ...).
+        op: &'static str,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// Another process held the registry's write lock for too long (it may
+    /// be stopped or hung).
+    #[error("registry lock {} is still held by another process after {waited:?}", path.display())]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// How long this process waited.
+        waited: std::time::Duration,
+    },
+    /// A system call failed.
+    #[error("{call} {}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The call that failed (`mkdir`, `read`, `lgetxattr`, `readdir`).
+        call: &'static str,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+}

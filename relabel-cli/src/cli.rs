@@ -8,7 +8,13 @@ use crate::exit::EXIT_STATUS_HELP;
 
 /// SELinux contexts, MCS category pairs and volume labels for container hosts.
 #[derive(Parser, Debug)]
-#[command(name = "relabel", version, about, after_long_help = EXIT_STATUS_HELP)]
+#[command(
+    name = "relabel",
+    version,
+    about = "SELinux contexts, MCS category pairs and volume labels for container hosts",
+    after_help = EXIT_STATUS_HELP,
+    after_long_help = EXIT_STATUS_HELP
+)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
@@ -40,6 +46,10 @@ pub enum Command {
     Lookup(cmd::policy::LookupArgs),
     /// Restore default labels from file_contexts, as restorecon does.
     Restore(cmd::policy::RestoreArgs),
+    /// Print a shell completion script.
+    Completions(cmd::docs::CompletionsArgs),
+    /// Print the man page, or write one per command into a directory.
+    Man(cmd::docs::ManArgs),
 }
 
 impl Command {
@@ -57,6 +67,8 @@ impl Command {
             Command::MountOption(a) => cmd::label::mount_option(a),
             Command::Lookup(a) => cmd::policy::lookup(a),
             Command::Restore(a) => cmd::policy::restore(a),
+            Command::Completions(a) => cmd::docs::completions(a),
+            Command::Man(a) => cmd::docs::man(a),
         }
     }
 }

@@ -14,6 +14,7 @@ Only MCS is evaluated (type enforcement may still deny what MCS allows). Process
 type is not MCS-constrained (spc_t, unconfined_t, ...) pass.
 
 Exit status 0 when the evaluation ran, whatever it decided; 2 when a context does not parse.
+Writes: nothing (prints the decisions).
 
 Example:
   relabel check system_u:system_r:container_t:s0:c1,c2 system_u:object_r:container_file_t:s0:c1,c3")]

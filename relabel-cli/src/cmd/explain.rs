@@ -13,9 +13,9 @@ use crate::exit::{CliError, CmdResult, Exit};
 
 /// Arguments of `relabel explain`.
 #[derive(clap::Args, Debug)]
-#[command(
-    after_help = "Example:\n  relabel explain system_u:system_r:svirt_lxc_net_t:s0:c641,c186"
-)]
+#[command(after_help = "Writes: nothing (prints the explanation).\n\n\
+    Example:\n  relabel explain system_u:system_r:svirt_lxc_net_t:s0:c641,c186\n  \
+    relabel explain --json unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023")]
 pub struct Args {
     /// The context to explain, e.g. system_u:system_r:container_t:s0:c1,c2.
     pub context: String,

@@ -21,7 +21,9 @@ use crate::exit::{CliError, CmdResult, Exit};
 
 fn apply_help() -> String {
     format!(
-        "Protected paths (compared after resolving ., .., //, relative paths and symlinks):\n{}\n\n\
+        "Writes: the security.selinux label of every entry whose label differs (none with --dry-run); \
+         the registry with --owner.\n\n\
+         Protected paths (compared after resolving ., .., //, relative paths and symlinks):\n{}\n\n\
          Examples:\n  relabel apply --shared /srv/volume\n  \
          relabel apply --private --level s0:c1,c2 --json /srv/volume\n  \
          relabel apply --context system_u:object_r:container_file_t:s0 --dry-run -v /srv/volume",
@@ -72,7 +74,7 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "CTX", conflicts_with = "context")]
     pub file_context: Option<String>,
     /// Count what would change; write nothing.
-    #[arg(long)]
+    #[arg(short = 'n', long)]
     pub dry_run: bool,
     /// Enter other filesystems mounted inside the tree (default: stay on
     /// the root's filesystem).
@@ -82,7 +84,7 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Allow paths under /etc, /usr, /boot, ~/.ssh and ~/.gnupg.
-    #[arg(long)]
+    #[arg(short = 'F', long)]
     pub force: bool,
     /// Leave this path and everything under it alone (repeatable).
     #[arg(long, value_name = "PATH")]
@@ -250,7 +252,9 @@ pub fn run_all(relabel: &Relabel, paths: &[PathBuf]) -> Result<Report, CliError>
 #[command(
     after_help = "Prints `LABEL PATH` per line, as `ls -Z` does (`?` for no label).\n\
     With --json, one array: [{\"path\": ..., \"label\": ... or null, \"error\": ... or null}].\n\
-    Symlinks are shown themselves, never followed."
+    Symlinks are shown themselves, never followed.\n\
+    Writes: nothing.\n\n\
+    Example:\n  relabel show -R /srv/volume"
 )]
 pub struct ShowArgs {
     /// The files to show.
@@ -328,18 +332,28 @@ fn visit(
 /// Arguments of `relabel mount-option`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  relabel mount-option system_u:object_r:container_file_t:s0:c1,c2\n  \
+    after_help = "Prints the option (context=\"LABEL\"); with --json {\"option\": ...}.\n\
+    Writes: nothing: pass the option to mount(8) instead of relabeling a fresh volume.\n\n\
+    Example:\n  relabel mount-option system_u:object_r:container_file_t:s0:c1,c2\n  \
     mount -o 'context=\"system_u:object_r:container_file_t:s0:c1,c2\"' /dev/sdb1 /srv/volume"
 )]
 pub struct MountOptionArgs {
     /// The label every file of the mount gets.
     #[arg(value_name = "LABEL")]
     pub label: String,
+    /// Print {"option": ...}.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `relabel mount-option`.
 pub fn mount_option(args: MountOptionArgs) -> CmdResult {
     let ctx = parse_context("label", &args.label)?;
-    println!("{}", label::mount_option(&ctx));
+    let option = label::mount_option(&ctx);
+    if args.json {
+        println!("{}", serde_json::json!({ "option": option }));
+    } else {
+        println!("{option}");
+    }
     Ok(Exit::Success)
 }

@@ -1,6 +1,7 @@
 //! One module per group of commands.
 
 pub mod check;
+pub mod docs;
 pub mod explain;
 pub mod label;
 pub mod policy;

@@ -19,6 +19,7 @@ use crate::exit::{CliError, CmdResult, Exit};
 Prints PATH<TAB>CONTEXT for each path, <<none>> when no rule applies or the rule says
 <<none>>. Paths need not exist. Without --type an existing path is looked up with its own
 kind and a missing one with none (every rule applies).
+Writes: nothing.
 
 Example:
   relabel lookup /var/lib/containers/storage /etc/shadow --type file")]
@@ -117,6 +118,7 @@ pub fn lookup(args: LookupArgs) -> CmdResult {
 Gives each path the context its file_contexts rule names, as restorecon does: nothing is
 written when the label is already right or the rule says <<none>>; without --force only
 the type changes and customizable types are left alone.
+Writes: the security.selinux label of every path whose label differs (none with --dry-run).
 
 Example:
   relabel restore -R -n -v /srv/www")]

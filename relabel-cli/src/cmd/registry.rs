@@ -108,7 +108,8 @@ fn print_json(doc: &impl serde::Serialize) -> Result<(), CliError> {
 #[command(after_help = "Examples:\n  relabel alloc --owner volume:pgdata\n  \
 relabel alloc --count 3 --pool c0.c511 --json\n\n\
 Prints one level a line (s0:cA,cB); with --json one array of {\"owner\", \"level\"}. \
-Exit status 3 when the pool is exhausted.")]
+Exit status 3 when the pool is exhausted.\n\
+Writes: the registry database (one row per pair).")]
 pub struct AllocArgs {
     /// Who the pair is for (a volume, container or pod). An owner that already
     /// holds a pair gets that pair back. Without it each pair owns itself
@@ -173,7 +174,8 @@ pub fn alloc(args: AllocArgs) -> CmdResult {
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Example:\n  relabel reserve s0:c1,c2 --owner container:web\n\n\
-Only pairs (s0 and exactly two categories) can be reserved."
+Only pairs (s0 and exactly two categories) can be reserved.\n\
+Writes: the registry database."
 )]
 pub struct ReserveArgs {
     /// The level in use, e.g. s0:c1,c2.
@@ -205,7 +207,8 @@ pub fn reserve(args: ReserveArgs) -> CmdResult {
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["owner", "level"])))]
 #[command(after_help = "Examples:\n  relabel release --owner volume:pgdata\n  \
-relabel release s0:c1,c2\n\nExit status 1 when nothing was held.")]
+relabel release s0:c1,c2\n\nExit status 1 when nothing was held.\n\
+Writes: the registry database (removes the row).")]
 pub struct ReleaseArgs {
     /// Release this level, whoever holds it.
     pub level: Option<String>,
@@ -246,7 +249,9 @@ pub fn release(args: ReleaseArgs) -> CmdResult {
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Prints owner, level and creation time (UTC), tab-separated; \
-with --json one array of {\"owner\", \"level\", \"created\"} (Unix seconds)."
+with --json one array of {\"owner\", \"level\", \"created\"} (Unix seconds).\n\
+Writes: nothing.\n\n\
+Example:\n  relabel list --json --db /var/lib/selinux-mcs/mcs.db"
 )]
 pub struct ListArgs {
     #[command(flatten)]

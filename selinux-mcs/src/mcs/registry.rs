@@ -196,6 +196,7 @@ impl Registry {
     /// allocates: uniqueness holds across all pools.
     pub fn open_with_space(path: impl AsRef<Path>, space: PairSpace) -> Result<Registry, McsError> {
         let path = path.as_ref().to_path_buf();
+        check_header(&path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -508,6 +509,8 @@ impl Registry {
 
     /// Decides whether the file is ours (false), empty and free to take
     /// (true), or someone else's (error). Reads only.
+    /// Whether the file is ours, new, or something else (see also
+    /// `check_header`, which runs before SQLite sees the file).
     fn identify(&self) -> Result<bool, McsError> {
         let (app_id, version, tables): (i64, i64, i64) = self
             .conn
@@ -924,3 +927,52 @@ impl Tx<'_> {
 #[cfg(test)]
 #[path = "registry_tests.rs"]
 mod tests;
+
+/// Refuses an existing, non-empty file that does not start with SQLite's
+/// header before SQLite opens it: SQLite treats a file shorter than its
+/// header as an empty database and would overwrite it with a new registry.
+fn check_header(path: &Path) -> Result<(), McsError> {
+    use std::io::Read as _;
+    const HEADER: &[u8; 16] = b"SQLite format 3\0";
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(McsError::Io {
+                path: path.to_path_buf(),
+                call: "open",
+                source,
+            })
+        }
+    };
+    let meta = file.metadata().map_err(|source| McsError::Io {
+        path: path.to_path_buf(),
+        call: "fstat",
+        source,
+    })?;
+    if !meta.is_file() {
+        return Err(McsError::NotARegistry {
+            path: path.to_path_buf(),
+            reason: "not a regular file".into(),
+        });
+    }
+    if meta.len() == 0 {
+        return Ok(());
+    }
+    let mut head = Vec::with_capacity(16);
+    file.by_ref()
+        .take(16)
+        .read_to_end(&mut head)
+        .map_err(|source| McsError::Io {
+            path: path.to_path_buf(),
+            call: "read",
+            source,
+        })?;
+    if head.as_slice() != HEADER {
+        return Err(McsError::NotARegistry {
+            path: path.to_path_buf(),
+            reason: format!("a {}-byte file that is not an SQLite database", meta.len()),
+        });
+    }
+    Ok(())
+}

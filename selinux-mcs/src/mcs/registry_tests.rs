@@ -211,6 +211,18 @@ fn a_file_of_another_program_is_refused_and_untouched() {
         !path.with_extension("db-lock").exists(),
         "no lock file next to a foreign file"
     );
+
+    // Shorter than SQLite's header: SQLite alone would take it for an empty
+    // database and write a registry over it.
+    for short in [&b"x"[..], b"hello\n", b"SQLite format"] {
+        std::fs::write(&path, short).expect("write");
+        let err = Registry::open(&path).unwrap_err();
+        assert!(matches!(err, McsError::NotARegistry { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).expect("read"), short);
+    }
+    // A directory is not a registry either.
+    let err = Registry::open(path.parent().expect("parent")).unwrap_err();
+    assert!(matches!(err, McsError::NotARegistry { .. }), "{err}");
 }
 
 #[test]

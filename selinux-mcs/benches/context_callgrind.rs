@@ -1,3 +1,17 @@
+//! Parse and canonical print of the same 100,000-context corpus as the
+//! `context` benchmark, as a plain program: under callgrind it gives
+//! instruction counts, which stay the same on a busy machine where wall
+//! times do not.
+//!
+//! ```sh
+//! cargo bench -p selinux-mcs --bench context_callgrind --no-run
+//! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='context_callgrind::work' \
+//!     target/release/deps/context_callgrind-* 1
+//! ```
+//!
+//! Run directly (`cargo bench -p selinux-mcs --bench context_callgrind`) it
+//! prints the mean time per context over 10 passes.
+
 use std::fmt::Write as _;
 /// A small deterministic generator, so every run measures the same corpus.
 struct Lcg(u64);

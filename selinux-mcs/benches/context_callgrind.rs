@@ -29,7 +29,7 @@ impl Lcg {
 }
 
 /// The corpus, as text (some of it not canonical, as real input is not).
-pub fn corpus(n: usize) -> Vec<String> {
+pub fn corpus(n: usize, canonical: bool) -> Vec<String> {
     const NAMES: [&str; 6] = [
         "system_u:object_r:container_file_t",
         "system_u:system_r:container_t",
@@ -61,7 +61,15 @@ pub fn corpus(n: usize) -> Vec<String> {
             4 => {
                 let k = 3 + rng.below(10);
                 let cats: Vec<String> = (0..k).map(|_| format!("c{}", rng.below(1024))).collect();
-                format!("s0:{}", cats.join(","))
+                let written = format!("s0:{}", cats.join(","));
+                if canonical {
+                    // As the kernel prints it (sorted runs): what xattrs and
+                    // /proc hold.
+                    let level: selinux_mcs::mls::Level = written.parse().expect("valid level");
+                    level.to_string()
+                } else {
+                    written
+                }
             }
             _ => {
                 let (a, b) = pair(&mut rng);
@@ -78,7 +86,8 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
-    let corpus = corpus(100_000);
+    let canonical = std::env::var_os("UNSORTED").is_none();
+    let corpus = corpus(100_000, canonical);
     let mut buf = String::new();
     let t = std::time::Instant::now();
     let n = work(&corpus, reps, &mut buf);

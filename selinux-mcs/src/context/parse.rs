@@ -215,26 +215,30 @@ impl<'a> Cx<'a> {
     #[inline(always)]
     fn category_at(&self, input: &'a str, i: usize) -> Result<(Category, usize), nom::Err<E>> {
         let b = input.as_bytes();
+        if b.get(i) != Some(&b'c') {
+            return Err(self.bad_number(&input[i..], b'c'));
+        }
+        // No category has more than four digits (c1023), so read at most
+        // five: anything longer is an error, reported by the exact (cold)
+        // parser in `bad_number`.
         let mut j = i + 1;
         let mut value: u32 = 0;
-        if b.get(i) == Some(&b'c') {
-            while let Some(&d) = b.get(j) {
-                if !d.is_ascii_digit() {
-                    break;
-                }
-                value = value.saturating_mul(10).saturating_add(u32::from(d - b'0'));
-                j += 1;
-            }
+        while j < b.len() && j <= i + 5 && b[j].is_ascii_digit() {
+            value = value * 10 + u32::from(b[j] - b'0');
+            j += 1;
         }
-        if j == i + 1 || continues_word(&b[j..]) {
+        let digits = j - i - 1;
+        if digits == 0
+            || digits > 4
+            || (digits > 1 && b[i + 1] == b'0')
+            || value > u32::from(self.limits.max_category().number())
+            || continues_word(&b[j..])
+        {
             return Err(self.bad_number(&input[i..], b'c'));
         }
-        if j > i + 2 && b[i + 1] == b'0' {
-            return Err(self.bad_number(&input[i..], b'c'));
-        }
-        match Category::new(value.min(u32::from(u16::MAX)) as u16) {
-            Some(c) if c <= self.limits.max_category() => Ok((c, j)),
-            _ => Err(self.bad_number(&input[i..], b'c')),
+        match Category::new(value as u16) {
+            Some(c) => Ok((c, j)),
+            None => Err(self.bad_number(&input[i..], b'c')),
         }
     }
 

@@ -29,13 +29,20 @@ impl Text {
     };
 
     /// The canonical text of a context from its `user:role:type` and range.
+    ///
+    /// Written byte by byte rather than through `fmt::Write`: this is what
+    /// parsing a non-canonical context costs beyond the parse itself.
     pub(crate) fn canonical(names: &str, range: Option<&crate::mls::MlsRange>) -> Text {
         use fmt::Write as _;
         Text::build(|w| {
             w.write_str(names)?;
             if let Some(range) = range {
-                w.write_char(':')?;
-                range.write_to(w)?;
+                w.push(b':');
+                w.level(range.low());
+                if range.high() != range.low() {
+                    w.push(b'-');
+                    w.level(range.high());
+                }
             }
             Ok(())
         })
@@ -92,6 +99,85 @@ pub(crate) struct Builder {
     len: usize,
     bytes: [u8; INLINE],
     spill: Option<String>,
+}
+
+impl Builder {
+    /// Appends one ASCII byte.
+    #[inline]
+    pub(crate) fn push(&mut self, byte: u8) {
+        debug_assert!(byte.is_ascii());
+        if self.spill.is_none() && self.len < INLINE {
+            self.bytes[self.len] = byte;
+            self.len += 1;
+        } else {
+            let mut tmp = [0u8; 4];
+            let _ = fmt::Write::write_str(self, char::from(byte).encode_utf8(&mut tmp));
+        }
+    }
+
+    /// Appends `prefix` and `n` in decimal (`c1023`, `s0`).
+    #[inline]
+    fn number(&mut self, prefix: u8, n: u16) {
+        let mut digits = [0u8; 6];
+        digits[0] = prefix;
+        let mut len = 1;
+        let n = u32::from(n);
+        for div in [10_000, 1_000, 100, 10] {
+            if n >= div {
+                digits[len] = b'0' + (n / div % 10) as u8;
+                len += 1;
+            }
+        }
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        if self.spill.is_none() && self.len + len <= INLINE {
+            self.bytes[self.len..self.len + len].copy_from_slice(&digits[..len]);
+            self.len += len;
+        } else {
+            for &d in &digits[..len] {
+                self.push(d);
+            }
+        }
+    }
+
+    /// Appends a level in canonical form: the sensitivity, then the
+    /// categories as maximal runs (`cN`; `cA,cB` for two; `cA.cB` for three
+    /// or more), found by walking the set bits directly.
+    pub(crate) fn level(&mut self, level: &crate::mls::Level) {
+        self.number(b's', level.sensitivity.number());
+        let mut first = true;
+        let mut run: Option<(u16, u16)> = None;
+        let mut flush = |b: &mut Builder, (lo, hi): (u16, u16)| {
+            b.push(if first { b':' } else { b',' });
+            first = false;
+            b.number(b'c', lo);
+            match hi - lo {
+                0 => {}
+                1 => {
+                    b.push(b',');
+                    b.number(b'c', hi);
+                }
+                _ => {
+                    b.push(b'.');
+                    b.number(b'c', hi);
+                }
+            }
+        };
+        for c in level.categories.iter() {
+            let n = c.number();
+            run = match run {
+                Some((lo, hi)) if hi + 1 == n => Some((lo, n)),
+                Some(done) => {
+                    flush(self, done);
+                    Some((n, n))
+                }
+                None => Some((n, n)),
+            };
+        }
+        if let Some(done) = run {
+            flush(self, done);
+        }
+    }
 }
 
 impl fmt::Write for Builder {

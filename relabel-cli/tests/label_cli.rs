@@ -1,33 +1,9 @@
 //! `relabel apply`, `show` and `mount-option` end to end.
 
-use std::path::Path;
-
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn relabel() -> Command {
-    Command::cargo_bin("relabel").expect("test setup")
-}
-
-/// Whether security.selinux xattrs work in `dir`; panics when they do not
-/// and `SELINUX_MCS_REQUIRE_XATTR=1`.
-fn xattrs_work(dir: &Path) -> bool {
-    let probe = dir.join(".probe");
-    std::fs::write(&probe, "").expect("test setup");
-    let ctx = "system_u:object_r:probe_t:s0".parse().expect("test setup");
-    let r = selinux_mcs::label::set(&probe, &ctx);
-    std::fs::remove_file(&probe).expect("test setup");
-    match r {
-        Ok(()) => true,
-        Err(e) if std::env::var("SELINUX_MCS_REQUIRE_XATTR").is_ok_and(|v| v == "1") => {
-            panic!("security.selinux xattrs are required: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping: no security.selinux xattrs here ({e})");
-            false
-        }
-    }
-}
+mod common;
+use common::{relabel, xattrs_work};
 
 fn volume() -> Option<tempfile::TempDir> {
     let tmp = tempfile::tempdir().expect("test setup");

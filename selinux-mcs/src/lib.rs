@@ -44,6 +44,8 @@ pub mod label;
 pub mod mcs;
 pub mod mls;
 pub mod policy;
+#[cfg(feature = "libselinux")]
+pub mod system;
 
 pub use context::{ParseError, ParseErrorKind, SecurityContext};
 pub use file_kind::FileKind;

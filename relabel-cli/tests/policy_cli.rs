@@ -213,7 +213,7 @@ fn explain_human_uses_the_explanation() {
 }
 
 #[test]
-fn restore_parses_its_arguments_but_is_not_wired_yet() {
+fn restore_names_a_missing_path_before_writing() {
     relabel()
         .args([
             "restore",
@@ -227,6 +227,6 @@ fn restore_parses_its_arguments_but_is_not_wired_yet() {
         .arg(fixture_fc())
         .arg("/nonexistent")
         .assert()
-        .failure()
-        .stderr(predicate::str::contains("not wired"));
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent: No such file"));
 }

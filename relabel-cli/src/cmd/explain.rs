@@ -31,8 +31,8 @@ pub struct Args {
     /// Also ask the running kernel: whether the loaded policy accepts the context
     /// (security_check_context) and its canonical form (security_canonicalize_context).
     /// Needs SELinux enabled and a build with the `libselinux` feature; exit status 2
-    /// otherwise, or when the policy rejects the context. In --json: "kernel":
-    /// {"valid": true, "canonical": ...} (null without --kernel).
+    /// otherwise, or when the policy rejects the context. Adds to --json the key "kernel":
+    /// {"valid": true, "canonical": ...}.
     #[arg(long)]
     pub kernel: bool,
 }
@@ -102,7 +102,7 @@ pub fn run(args: Args) -> CmdResult {
         None => Explanation::new(&ctx),
     };
     if args.json {
-        let doc = json!({
+        let mut doc = json!({
             "context": args.context,
             "canonical": ctx.to_string(),
             "user": ctx.user(),
@@ -113,8 +113,14 @@ pub fn run(args: Args) -> CmdResult {
             "high": ctx.high_level().map(level_json),
             "meaning": explanation.meaning(),
             "translation": explanation.translation(),
-            "kernel": kernel.as_ref().map(|c| json!({"valid": true, "canonical": c})),
         });
+        // The key only with --kernel, so the shape without it stays as it was.
+        if let (Some(canonical), Value::Object(map)) = (&kernel, &mut doc) {
+            map.insert(
+                "kernel".into(),
+                json!({"valid": true, "canonical": canonical}),
+            );
+        }
         println!("{doc}");
         return Ok(Exit::Success);
     }

@@ -78,3 +78,59 @@ fn bad_input_exits_2_and_names_offset_and_text() {
         .stderr(predicate::str::contains("c1024 at byte 9"));
     relabel().args(["explain"]).assert().code(2);
 }
+
+#[cfg(not(feature = "libselinux"))]
+#[test]
+fn kernel_needs_the_feature() {
+    relabel()
+        .args(["explain", "--kernel", "system_u:object_r:etc_t:s0"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "--kernel: this relabel was built without the `libselinux` feature",
+        ));
+}
+
+#[cfg(feature = "libselinux")]
+#[test]
+fn kernel_answers_or_says_selinux_is_off() {
+    let out = relabel()
+        .args([
+            "explain",
+            "--kernel",
+            "--json",
+            "system_u:object_r:etc_t:s0-s0",
+        ])
+        .output()
+        .expect("runs");
+    if selinux_mcs::system::is_enabled() {
+        // Whatever the policy, etc_t exists in every reference policy.
+        assert_eq!(out.status.code(), Some(0));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(doc["kernel"]["valid"], true);
+        assert!(doc["kernel"]["canonical"]
+            .as_str()
+            .is_some_and(|c| c.contains(":etc_t")));
+        relabel()
+            .args(["explain", "--kernel", "no_such_u:no_such_r:no_such_t:s0"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("rejects"));
+    } else {
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--kernel: SELinux is not enabled in the running kernel"),
+            "{err}"
+        );
+    }
+    // Without --kernel the JSON has no "kernel" key.
+    let out = relabel()
+        .args(["explain", "--json", "system_u:object_r:etc_t:s0"])
+        .output()
+        .expect("runs");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(doc.get("kernel").is_none());
+}

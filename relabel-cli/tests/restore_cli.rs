@@ -229,3 +229,83 @@ fn bad_input_exits_2_and_writes_nothing() {
         .code(2)
         .stderr(predicate::str::contains(":1"));
 }
+
+/// Every label under `root`, by path relative to it.
+#[cfg(feature = "libselinux")]
+fn labels(root: &Path) -> Vec<(PathBuf, String)> {
+    let mut out: Vec<_> = walk(root)
+        .iter()
+        .map(|p| {
+            let rel = p.strip_prefix(root).expect("under root").to_path_buf();
+            (rel, label_of(p))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[cfg(feature = "libselinux")]
+#[test]
+fn libselinux_backend_gives_the_same_labels() {
+    for extra in [&[][..], &["-F"][..]] {
+        let (Some(ours), Some(theirs)) = (fixture(), fixture()) else {
+            return;
+        };
+        for (f, backend) in [(&ours, "ours"), (&theirs, "libselinux")] {
+            let out = relabel()
+                .args(["restore", "-R", "--json", "--backend", backend])
+                .args(extra)
+                .arg("--file-contexts")
+                .arg(&f.file_contexts)
+                .arg(&f.root)
+                .output()
+                .expect("runs");
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{backend}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            assert_eq!(report["failed"], 0, "{backend}");
+            assert_eq!(report["visited"], 10, "{backend}");
+        }
+        assert_eq!(
+            labels(&ours.root),
+            labels(&theirs.root),
+            "restore {extra:?}"
+        );
+        assert_eq!(
+            label_of(&theirs.root.join("bin/tool")),
+            if extra.is_empty() {
+                "unconfined_u:object_r:bin_t:s0"
+            } else {
+                "system_u:object_r:bin_t:s0"
+            }
+        );
+    }
+}
+
+#[cfg(not(feature = "libselinux"))]
+#[test]
+fn libselinux_backend_needs_the_feature() {
+    let tmp = tempfile::tempdir().expect("test setup");
+    relabel()
+        .args(["restore", "--backend", "libselinux", "--file-contexts"])
+        .arg(tmp.path().join("file_contexts"))
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "built without the `libselinux` feature",
+        ));
+}
+
+#[test]
+fn unknown_backend_is_a_usage_error() {
+    relabel()
+        .args(["restore", "--backend", "selinuxfs", "/nonexistent"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ours").and(predicate::str::contains("libselinux")));
+}

@@ -234,13 +234,15 @@ fn generate_file_contexts() -> String {
     fc
 }
 
-struct Input {
-    file_contexts: PathBuf,
-    requests: Vec<(String, Option<FileKind>)>,
-    origin: &'static str,
+/// The rules and the lookups (shared with `benches/vs_libselinux.rs`).
+#[derive(Debug)]
+pub struct Input {
+    pub file_contexts: PathBuf,
+    pub requests: Vec<(String, Option<FileKind>)>,
+    pub origin: &'static str,
 }
 
-fn input() -> Input {
+pub fn input() -> Input {
     let dir = std::env::temp_dir().join("selinux-mcs-bench");
     std::fs::create_dir_all(&dir).expect("bench dir");
     let generate = std::env::var_os("SELINUX_MCS_BENCH_GENERATED").is_some();

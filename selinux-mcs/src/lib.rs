@@ -35,6 +35,14 @@
 //! assert_eq!(process.partial_cmp(&"s0:c1,c3".parse()?), None);
 //! # Ok::<(), selinux_mcs::ParseError>(())
 //! ```
+//!
+//! **Feature `libselinux`** (off by default; building needs
+//! `libselinux1-dev` and `libclang-dev`): the `system` module asks the
+//! running kernel (SELinux enabled? mode, this process's label, the loaded
+//! policy's `validate` and `canonicalize`) and wraps libselinux's
+//! file_contexts labeler behind the same [`policy::Labeler`] trait as our
+//! own [`policy::FileContexts`]. The workspace's differential tests and the
+//! `vs_libselinux` benchmark run through it.
 #![deny(missing_docs)]
 
 pub mod context;
@@ -44,6 +52,8 @@ pub mod label;
 pub mod mcs;
 pub mod mls;
 pub mod policy;
+#[cfg(feature = "libselinux")]
+pub mod system;
 
 pub use context::{ParseError, ParseErrorKind, SecurityContext};
 pub use file_kind::FileKind;

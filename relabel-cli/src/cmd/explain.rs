@@ -28,6 +28,30 @@ pub struct Args {
     /// policy has one).
     #[arg(long, value_name = "FILE")]
     pub setrans: Option<PathBuf>,
+    /// Also ask the running kernel: whether the loaded policy accepts the context
+    /// (security_check_context) and its canonical form (security_canonicalize_context).
+    /// Needs SELinux enabled and a build with the `libselinux` feature; exit status 2
+    /// otherwise, or when the policy rejects the context. Adds to --json the key "kernel":
+    /// {"valid": true, "canonical": ...}.
+    #[arg(long)]
+    pub kernel: bool,
+}
+
+/// What the kernel says about a context: its canonical text.
+#[cfg(feature = "libselinux")]
+fn ask_kernel(context: &str) -> Result<String, CliError> {
+    use selinux_mcs::system;
+    system::validate(context)
+        .and_then(|()| system::canonicalize(context))
+        .map_err(|e| CliError::usage(format!("--kernel: {e}")))
+}
+
+#[cfg(not(feature = "libselinux"))]
+fn ask_kernel(_context: &str) -> Result<String, CliError> {
+    Err(CliError::usage(
+        "--kernel: this relabel was built without the `libselinux` feature \
+         (rebuild with `cargo build -p relabel-cli --features libselinux`)",
+    ))
 }
 
 /// The translations: `--setrans FILE` (an error if it does not load), else
@@ -67,12 +91,18 @@ pub fn run(args: Args) -> CmdResult {
         .context
         .parse()
         .map_err(|e| CliError::usage(format!("bad context {:?}: {e}", args.context)))?;
+    // The kernel is asked first, so a refusal prints nothing but the error.
+    let kernel = if args.kernel {
+        Some(ask_kernel(&args.context)?)
+    } else {
+        None
+    };
     let explanation = match translations(args.setrans.as_ref())? {
         Some(t) => Explanation::with_translations(&ctx, &t),
         None => Explanation::new(&ctx),
     };
     if args.json {
-        let doc = json!({
+        let mut doc = json!({
             "context": args.context,
             "canonical": ctx.to_string(),
             "user": ctx.user(),
@@ -84,10 +114,20 @@ pub fn run(args: Args) -> CmdResult {
             "meaning": explanation.meaning(),
             "translation": explanation.translation(),
         });
+        // The key only with --kernel, so the shape without it stays as it was.
+        if let (Some(canonical), Value::Object(map)) = (&kernel, &mut doc) {
+            map.insert(
+                "kernel".into(),
+                json!({"valid": true, "canonical": canonical}),
+            );
+        }
         println!("{doc}");
         return Ok(Exit::Success);
     }
     println!("context:      {}", args.context);
     println!("{explanation}");
+    if let Some(canonical) = kernel {
+        println!("kernel:       accepted by the loaded policy, canonical {canonical}");
+    }
     Ok(Exit::Success)
 }

@@ -1,13 +1,13 @@
 //! `relabel lookup` (matchpathcon) and `relabel restore` (restorecon).
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
 use selinux_mcs::label::protected::Protection;
 use selinux_mcs::label::{self, ErrorKind, Failure, Relabel, Report, Target};
-use selinux_mcs::policy::{CustomizableTypes, FileContexts, Restorer, Root};
+use selinux_mcs::policy::{CustomizableTypes, FileContexts, Labeler, Restorer, Root};
 use selinux_mcs::FileKind;
 
 use super::label as label_cmd;
@@ -43,15 +43,19 @@ fn parse_kind(s: &str) -> Result<FileKind, String> {
     s.parse()
 }
 
-/// Loads the file_contexts named on the command line, or the system's.
-fn load_file_contexts(path: Option<&Path>) -> Result<FileContexts, CliError> {
-    let path = match path {
-        Some(p) => p.to_path_buf(),
+/// The file_contexts named on the command line, or the system's.
+fn file_contexts_path(path: Option<&Path>) -> Result<PathBuf, CliError> {
+    match path {
+        Some(p) => Ok(p.to_path_buf()),
         None => Root::default()
             .file_contexts_path()
-            .map_err(|e| CliError::usage(format!("{e} (use --file-contexts FILE)")))?,
-    };
-    FileContexts::from_path(&path).map_err(CliError::usage)
+            .map_err(|e| CliError::usage(format!("{e} (use --file-contexts FILE)"))),
+    }
+}
+
+/// Loads the file_contexts named on the command line, or the system's.
+fn load_file_contexts(path: Option<&Path>) -> Result<FileContexts, CliError> {
+    FileContexts::from_path(file_contexts_path(path)?).map_err(CliError::usage)
 }
 
 /// `path` made absolute against the current directory, `.` and `..`
@@ -144,13 +148,48 @@ pub struct RestoreArgs {
     /// Print the report as JSON (the same shape as `relabel apply --json`).
     #[arg(long)]
     pub json: bool,
+    /// Whose file_contexts engine answers: ours (pure Rust), or libselinux's selabel_lookup
+    /// (only in builds with the `libselinux` feature). Both read the same files.
+    #[arg(long, value_enum, default_value_t = Backend::Ours)]
+    pub backend: Backend,
+}
+
+/// The file_contexts engines `relabel restore --backend` chooses from.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// selinux-mcs's own FileContexts.
+    Ours,
+    /// libselinux's selabel_open/selabel_lookup (builds with the `libselinux` feature).
+    Libselinux,
 }
 
 /// Runs `relabel restore`.
 pub fn restore(args: RestoreArgs) -> CmdResult {
     // Everything is loaded and checked before anything is written.
-    let fc = load_file_contexts(args.file_contexts.as_deref())?;
-    let customizable = match &args.file_contexts {
+    let customizable = customizable_types(&args)?;
+    match args.backend {
+        Backend::Ours => {
+            let fc = load_file_contexts(args.file_contexts.as_deref())?;
+            restore_with(&args, Restorer::new(fc).customizable_types(customizable))
+        }
+        #[cfg(feature = "libselinux")]
+        Backend::Libselinux => {
+            let path = file_contexts_path(args.file_contexts.as_deref())?;
+            let fc =
+                selinux_mcs::system::SelabelFileContexts::open(&path).map_err(CliError::usage)?;
+            restore_with(&args, Restorer::new(fc).customizable_types(customizable))
+        }
+        #[cfg(not(feature = "libselinux"))]
+        Backend::Libselinux => Err(CliError::usage(
+            "--backend libselinux: this relabel was built without the `libselinux` feature \
+             (rebuild with `cargo build -p relabel-cli --features libselinux`)",
+        )),
+    }
+}
+
+/// The customizable types beside `--file-contexts`, or the system's.
+fn customizable_types(args: &RestoreArgs) -> Result<CustomizableTypes, CliError> {
+    Ok(match &args.file_contexts {
         // <policy>/contexts/files/file_contexts -> <policy>/contexts/customizable_types
         Some(path) => {
             let beside = path
@@ -167,12 +206,23 @@ pub fn restore(args: RestoreArgs) -> CmdResult {
         None => Root::default()
             .customizable_types()
             .map_err(CliError::usage)?,
-    };
-    let restorer = Arc::new(
-        Restorer::new(fc)
-            .force(args.force)
-            .customizable_types(customizable),
-    );
+    })
+}
+
+/// A lookup that failed, as a per-path failure of the report.
+fn lookup_failure(path: &Path, e: impl std::error::Error + Send + Sync + 'static) -> Failure {
+    Failure::new(
+        path,
+        label::LabelError::io(path, "selabel_lookup", std::io::Error::other(e)),
+    )
+}
+
+/// `relabel restore` with the rules of `restorer`'s backend.
+fn restore_with<L>(args: &RestoreArgs, restorer: Restorer<L>) -> CmdResult
+where
+    L: Labeler + Send + Sync + 'static,
+{
+    let restorer = Arc::new(restorer.force(args.force));
     // The rules match absolute paths; a symlink given on the command line is
     // restored itself, so only its parent is resolved.
     let mut roots = Vec::with_capacity(args.paths.len());
@@ -191,8 +241,18 @@ pub fn restore(args: RestoreArgs) -> CmdResult {
     let mut report = Report::default();
     if args.recursive {
         let r = Arc::clone(&restorer);
+        // The walker's rule cannot fail; failed lookups are kept here and
+        // added to the report after the walk.
+        let lookup_failures = Arc::new(Mutex::new(Vec::new()));
+        let failures = Arc::clone(&lookup_failures);
         let mut relabel = Relabel::new(Target::Custom(Arc::new(move |path, kind, current| {
-            r.target_for(path, kind, current)
+            r.try_target_for(path, kind, current).unwrap_or_else(|e| {
+                failures
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(lookup_failure(path, e));
+                None
+            })
         })));
         relabel
             .protection(Protection::unrestricted())
@@ -203,6 +263,12 @@ pub fn restore(args: RestoreArgs) -> CmdResult {
         }
         let paths: Vec<PathBuf> = roots.iter().map(|(p, _)| p.clone()).collect();
         report = label_cmd::run_all(&relabel, &paths)?;
+        let failed =
+            std::mem::take(&mut *lookup_failures.lock().unwrap_or_else(|p| p.into_inner()));
+        // Counted as unchanged by the walker; they are failures.
+        report.unchanged = report.unchanged.saturating_sub(failed.len() as u64);
+        report.failed += failed.len() as u64;
+        report.failures.extend(failed);
     } else {
         for (path, meta) in &roots {
             report.visited += 1;
@@ -216,9 +282,13 @@ pub fn restore(args: RestoreArgs) -> CmdResult {
                     continue;
                 }
             };
-            match restorer.target_for(path, kind, current.as_ref()) {
-                None => report.unchanged += 1,
-                Some(ctx) => {
+            match restorer.try_target_for(path, kind, current.as_ref()) {
+                Err(e) => {
+                    report.failed += 1;
+                    report.failures.push(lookup_failure(path, e));
+                }
+                Ok(None) => report.unchanged += 1,
+                Ok(Some(ctx)) => {
                     if !args.dry_run {
                         if let Err(e) = label::set(path, &ctx) {
                             report.failed += 1;

@@ -2,9 +2,10 @@
 //! file_contexts, and whether to write it at all.
 
 use std::collections::BTreeSet;
+use std::convert::Infallible;
 use std::path::Path;
 
-use super::{read_file, FileContexts, PolicyError, STRING_SOURCE};
+use super::{read_file, FileContexts, Labeler, PolicyError, STRING_SOURCE};
 use crate::{FileKind, SecurityContext};
 
 /// The policy's `contexts/customizable_types`: types an administrator sets
@@ -91,6 +92,9 @@ pub enum RestoreAction {
     NoRule,
     /// The winning rule says `<<none>>`: do not label.
     NoLabel,
+    /// The backend gave no context and cannot say whether no rule applies
+    /// or the rule says `<<none>>` (libselinux answers `ENOENT` for both).
+    NoContext,
     /// The current type is customizable and force is off.
     Customizable,
 }
@@ -113,6 +117,12 @@ impl RestoreAction {
 /// force the whole context is replaced. Nothing is written when the label
 /// is already right, when no rule applies or when the rule says
 /// `<<none>>`. A path with no label gets the rule's whole context.
+///
+/// The rules come from any [`Labeler`]: a [`FileContexts`] (or a reference,
+/// `Box` or `Arc` to one), or with the `libselinux` feature libselinux's own
+/// labeler. [`decide`](Self::decide) and [`target_for`](Self::target_for)
+/// are for backends that cannot fail; [`try_decide`](Self::try_decide) and
+/// [`try_target_for`](Self::try_target_for) work with every backend.
 ///
 /// ```
 /// use selinux_mcs::policy::{CustomizableTypes, FileContexts, Restorer};
@@ -137,18 +147,19 @@ impl RestoreAction {
 #[doc(alias = "selinux_restorecon")]
 #[doc(alias = "restorecon")]
 #[derive(Clone, Debug)]
-pub struct Restorer<F = FileContexts> {
-    file_contexts: F,
+pub struct Restorer<L = FileContexts> {
+    labeler: L,
     force: bool,
     customizable: CustomizableTypes,
 }
 
-impl<F: std::borrow::Borrow<FileContexts>> Restorer<F> {
-    /// A restorer over `file_contexts` (a [`FileContexts`], or a reference
-    /// or `Arc` to one), without force and with no customizable types.
-    pub fn new(file_contexts: F) -> Restorer<F> {
+impl<L: Labeler> Restorer<L> {
+    /// A restorer over `labeler` (a [`FileContexts`], a reference or `Arc`
+    /// to one, or another backend), without force and with no
+    /// customizable types.
+    pub fn new(labeler: L) -> Restorer<L> {
         Restorer {
-            file_contexts,
+            labeler,
             force: false,
             customizable: CustomizableTypes::default(),
         }
@@ -156,21 +167,21 @@ impl<F: std::borrow::Borrow<FileContexts>> Restorer<F> {
 
     /// Replace whole contexts and relabel customizable types (`restorecon -F`).
     #[must_use]
-    pub fn force(mut self, force: bool) -> Restorer<F> {
+    pub fn force(mut self, force: bool) -> Restorer<L> {
         self.force = force;
         self
     }
 
     /// The types to leave alone without force.
     #[must_use]
-    pub fn customizable_types(mut self, types: CustomizableTypes) -> Restorer<F> {
+    pub fn customizable_types(mut self, types: CustomizableTypes) -> Restorer<L> {
         self.customizable = types;
         self
     }
 
-    /// The rules.
-    pub fn file_contexts(&self) -> &FileContexts {
-        self.file_contexts.borrow()
+    /// The rules' backend.
+    pub fn labeler(&self) -> &L {
+        &self.labeler
     }
 
     /// Whether force is on.
@@ -179,37 +190,67 @@ impl<F: std::borrow::Borrow<FileContexts>> Restorer<F> {
     }
 
     /// The decision for `path` of kind `kind` currently labeled `current`
-    /// (`None`: no label, or one that does not parse).
+    /// (`None`: no label, or one that does not parse); an error when the
+    /// backend fails.
+    pub fn try_decide(
+        &self,
+        path: &Path,
+        kind: FileKind,
+        current: Option<&SecurityContext>,
+    ) -> Result<RestoreAction, L::Error> {
+        let Some(wanted) = self.labeler.lookup(path, Some(kind))? else {
+            return Ok(match self.labeler.says_no_label(path, Some(kind)) {
+                Some(true) => RestoreAction::NoLabel,
+                Some(false) => RestoreAction::NoRule,
+                None => RestoreAction::NoContext,
+            });
+        };
+        let target = match current {
+            None => wanted,
+            Some(_) if self.force => wanted,
+            Some(cur) => {
+                if self.customizable.contains(cur.type_()) {
+                    return Ok(RestoreAction::Customizable);
+                }
+                match cur.with_type(wanted.type_()) {
+                    Ok(ctx) => ctx,
+                    // Cannot happen: the type comes from a parsed context.
+                    Err(_) => wanted,
+                }
+            }
+        };
+        Ok(if current == Some(&target) {
+            RestoreAction::Unchanged
+        } else {
+            RestoreAction::Write(target)
+        })
+    }
+
+    /// The context to write to `path`, or `Ok(None)` when nothing should
+    /// be written (see [`try_decide`](Self::try_decide) for why).
+    pub fn try_target_for(
+        &self,
+        path: &Path,
+        kind: FileKind,
+        current: Option<&SecurityContext>,
+    ) -> Result<Option<SecurityContext>, L::Error> {
+        Ok(self.try_decide(path, kind, current)?.target())
+    }
+}
+
+impl<L: Labeler<Error = Infallible>> Restorer<L> {
+    /// The decision for `path` of kind `kind` currently labeled `current`
+    /// (`None`: no label, or one that does not parse), with a backend that
+    /// cannot fail.
     pub fn decide(
         &self,
         path: &Path,
         kind: FileKind,
         current: Option<&SecurityContext>,
     ) -> RestoreAction {
-        let Some(rule) = self.file_contexts().lookup_rule(path, Some(kind)) else {
-            return RestoreAction::NoRule;
-        };
-        let Some(wanted) = rule.context() else {
-            return RestoreAction::NoLabel;
-        };
-        let target = match current {
-            None => wanted.clone(),
-            Some(_) if self.force => wanted.clone(),
-            Some(cur) => {
-                if self.customizable.contains(cur.type_()) {
-                    return RestoreAction::Customizable;
-                }
-                match cur.with_type(wanted.type_()) {
-                    Ok(ctx) => ctx,
-                    // Cannot happen: the type comes from a parsed context.
-                    Err(_) => wanted.clone(),
-                }
-            }
-        };
-        if current == Some(&target) {
-            RestoreAction::Unchanged
-        } else {
-            RestoreAction::Write(target)
+        match self.try_decide(path, kind, current) {
+            Ok(action) => action,
+            Err(never) => match never {},
         }
     }
 

@@ -1,0 +1,544 @@
+//! Differential tests against libselinux itself (feature `libselinux`):
+//!
+//! - file_contexts: our `FileContexts::lookup` against libselinux's
+//!   `selabel_lookup_raw` (through `system::SelabelFileContexts`) on the
+//!   fixture under tests/data/policy and on the system's file_contexts when
+//!   one is installed; every path is looked up with no kind and with each of
+//!   the seven kinds. The paths: every literal rule, paths generated from
+//!   every regex rule, and random paths built from the rules' words.
+//! - contexts: our parser against libselinux's `context_new` (the user,
+//!   role, type and range it splits) on tests/data/contexts.txt and on
+//!   generated contexts.
+//!
+//! Every disagreement fails the test and is printed with both answers.
+//!
+//! ```text
+//! cargo test -p selinux-mcs-tests --features libselinux --test libselinux_diff -- --nocapture
+//! ```
+//!
+//! The system's file_contexts is `$SELINUX_MCS_DIFF_FILE_CONTEXTS`, else
+//! the one /etc/selinux/config names; when there is none the system test
+//! says so and passes, unless `SELINUX_MCS_REQUIRE_SYSTEM_POLICY=1` (CI sets
+//! it after installing selinux-policy-default).
+
+#![cfg(feature = "libselinux")]
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+use selinux::OpaqueSecurityContext;
+use selinux_mcs::mls::MlsRange;
+use selinux_mcs::policy::{FileContexts, Root};
+use selinux_mcs::system::SelabelFileContexts;
+use selinux_mcs::{FileKind, SecurityContext};
+use selinux_mcs_tests::{context_vectors, data_file};
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Paths from regexes
+
+/// The characters a generated path prefers, when the class allows them.
+const PREFERRED: &[u8] = b"abcxyz019_-.ABZ";
+
+/// Appends to `out` one string `hir` matches (`minimal`: the fewest
+/// repetitions and the first alternative).
+fn sample(hir: &Hir, rng: &mut Rng, minimal: bool, out: &mut Vec<u8>) {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(lit) => out.extend_from_slice(&lit.0),
+        HirKind::Class(class) => {
+            let mut allowed: Vec<u8> = Vec::new();
+            let mut any: Vec<u8> = Vec::new();
+            let mut consider = |b: u8| {
+                if PREFERRED.contains(&b) {
+                    allowed.push(b);
+                } else if (b' '..=b'~').contains(&b) || b == b'/' {
+                    any.push(b);
+                }
+            };
+            match class {
+                Class::Unicode(c) => {
+                    for r in c.ranges() {
+                        for ch in r.start()..=r.end().min('\u{7f}') {
+                            if ch.is_ascii() {
+                                consider(ch as u8);
+                            }
+                        }
+                    }
+                }
+                Class::Bytes(c) => {
+                    for r in c.ranges() {
+                        for b in r.start()..=r.end().min(0x7f) {
+                            consider(b);
+                        }
+                    }
+                }
+            }
+            // A '/' only where the class leaves nothing else.
+            let no_slash: Vec<u8> = any.iter().copied().filter(|&b| b != b'/').collect();
+            let choices = if !allowed.is_empty() {
+                allowed
+            } else if !no_slash.is_empty() {
+                no_slash
+            } else {
+                any
+            };
+            if let Some(&b) = (!choices.is_empty()).then(|| rng.pick(&choices)) {
+                out.push(b);
+            }
+        }
+        HirKind::Repetition(rep) => {
+            let max = rep.max.unwrap_or(rep.min + 3).min(rep.min + 3);
+            let n = if minimal {
+                rep.min
+            } else {
+                rep.min + rng.below((max - rep.min + 1) as usize) as u32
+            };
+            for _ in 0..n {
+                sample(&rep.sub, rng, minimal, out);
+            }
+        }
+        HirKind::Capture(cap) => sample(&cap.sub, rng, minimal, out),
+        HirKind::Concat(parts) => {
+            for p in parts {
+                sample(p, rng, minimal, out);
+            }
+        }
+        HirKind::Alternation(alts) => {
+            let alt = if minimal { &alts[0] } else { rng.pick(alts) };
+            sample(alt, rng, minimal, out);
+        }
+    }
+}
+
+/// Paths that `regex` (a file_contexts regex) matches: the minimal one and
+/// `extra` random ones. `None` when regex-syntax cannot read the regex.
+fn paths_matching(regex: &str, rng: &mut Rng, extra: usize) -> Option<Vec<String>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(regex)
+        .ok()?;
+    let mut out = Vec::new();
+    for i in 0..=extra {
+        let mut bytes = Vec::new();
+        sample(&hir, rng, i == 0, &mut bytes);
+        if let Ok(s) = String::from_utf8(bytes) {
+            if s.starts_with('/') {
+                out.push(s);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The words of the rules' path components (`etc`, `containers`, ...).
+fn words(fc: &FileContexts) -> Vec<String> {
+    let mut set = BTreeSet::new();
+    for rule in fc.rules() {
+        for part in rule.regex().split('/') {
+            if !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b))
+            {
+                set.insert(part.to_owned());
+            }
+        }
+    }
+    set.into_iter().collect()
+}
+
+/// Random absolute paths of 1 to 6 components, mostly the rules' words.
+fn random_paths(words: &[String], rng: &mut Rng, n: usize) -> Vec<String> {
+    const SUFFIXES: &[&str] = &[
+        "", "", "", ".so.1", ".log", ".conf", ".pid", "~", ".d", "-1",
+    ];
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let depth = 1 + rng.below(6);
+        let mut p = String::new();
+        for _ in 0..depth {
+            p.push('/');
+            if rng.below(5) == 0 || words.is_empty() {
+                p.push_str(&format!("n{}", rng.below(1000)));
+            } else {
+                let w: &String = rng.pick(words);
+                p.push_str(w);
+            }
+        }
+        let suffix: &&str = rng.pick(SUFFIXES);
+        p.push_str(suffix);
+        out.push(p);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Lookups
+
+struct Tally {
+    compared: usize,
+    paths: usize,
+    literal: usize,
+    generated: usize,
+    random: usize,
+    unreadable_regexes: usize,
+    failures: Vec<String>,
+}
+
+/// Compares every lookup of every path, with no kind and each kind.
+fn compare(fc_path: &Path, random: usize, per_regex: usize, seed: u64) -> Tally {
+    let ours = FileContexts::from_path(fc_path)
+        .unwrap_or_else(|e| panic!("{} does not load: {e}", fc_path.display()));
+    let theirs = SelabelFileContexts::open(fc_path)
+        .unwrap_or_else(|e| panic!("libselinux cannot open {}: {e}", fc_path.display()));
+    let mut rng = Rng(seed);
+    let mut tally = Tally {
+        compared: 0,
+        paths: 0,
+        literal: 0,
+        generated: 0,
+        random: 0,
+        unreadable_regexes: 0,
+        failures: Vec::new(),
+    };
+    let mut paths: Vec<String> = Vec::new();
+    for rule in ours.rules() {
+        if rule.is_exact() {
+            paths.push(rule.regex().to_owned());
+            tally.literal += 1;
+        } else {
+            match paths_matching(rule.regex(), &mut rng, per_regex) {
+                Some(p) => {
+                    tally.generated += p.len();
+                    paths.extend(p);
+                }
+                None => tally.unreadable_regexes += 1,
+            }
+        }
+    }
+    let r = random_paths(&words(&ours), &mut rng, random);
+    tally.random = r.len();
+    paths.extend(r);
+    tally.paths = paths.len();
+
+    let kinds: Vec<Option<FileKind>> = std::iter::once(None)
+        .chain(FileKind::ALL.into_iter().map(Some))
+        .collect();
+    for path in &paths {
+        for &kind in &kinds {
+            let p = Path::new(path);
+            let mine = ours.lookup(p, kind);
+            let lib = theirs
+                .lookup_text(p, kind)
+                .unwrap_or_else(|e| panic!("{path} [{kind:?}]: {e}"));
+            // Equal as contexts: libselinux returns the file's text, ours
+            // prints canonically.
+            let lib_parsed = lib.as_deref().map(str::parse::<SecurityContext>);
+            let agree = match (&mine, &lib_parsed) {
+                (None, None) => true,
+                (Some(m), Some(Ok(l))) => m == l,
+                _ => false,
+            };
+            if !agree {
+                let rule = ours
+                    .lookup_rule(p, kind)
+                    .map(|r| format!("{}:{}: {r}", r.source().display(), r.line()));
+                tally.failures.push(format!(
+                    "{path:?} kind {}: libselinux {}, ours {} (our rule: {})",
+                    kind.map_or("-", FileKind::name),
+                    lib.as_deref().unwrap_or("<<none>>"),
+                    mine.as_ref()
+                        .map_or("<<none>>".to_owned(), |c| c.to_string()),
+                    rule.as_deref().unwrap_or("none"),
+                ));
+            }
+            tally.compared += 1;
+        }
+    }
+    eprintln!(
+        "{}: {} rules; {} paths ({} literal rules, {} generated from regex rules, {} random; \
+         {} regexes regex-syntax cannot read) x {} kinds: {} lookups compared with libselinux, {} disagreements",
+        fc_path.display(),
+        ours.len(),
+        tally.paths,
+        tally.literal,
+        tally.generated,
+        tally.random,
+        tally.unreadable_regexes,
+        kinds.len(),
+        tally.compared,
+        tally.failures.len(),
+    );
+    tally
+}
+
+fn assert_agree(t: &Tally) {
+    assert!(
+        t.failures.is_empty(),
+        "{} of {} lookups disagree with libselinux:\n{}",
+        t.failures.len(),
+        t.compared,
+        t.failures.join("\n")
+    );
+}
+
+#[test]
+fn lookups_agree_on_the_fixture() {
+    let root = Root::new(data_file("policy/etc/selinux"));
+    let path = root.file_contexts_path().unwrap();
+    let t = compare(&path, 1500, 4, 0x5e11_0c5f_17e5);
+    assert!(t.compared >= 10_000, "only {} lookups", t.compared);
+    assert!(
+        t.literal > 50 && t.generated > 1000,
+        "{} {}",
+        t.literal,
+        t.generated
+    );
+    assert_agree(&t);
+}
+
+/// The same lookups libselinux 3.4 answered when lookups.expected was
+/// recorded must still be libselinux's answers here (the fixture is read
+/// the same way by the library at hand).
+#[test]
+fn recorded_lookups_are_libselinux_answers() {
+    let root = Root::new(data_file("policy/etc/selinux"));
+    let theirs = SelabelFileContexts::open(root.file_contexts_path().unwrap()).unwrap();
+    let expected = std::fs::read_to_string(data_file("policy/lookups.expected")).unwrap();
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in expected.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let kind = (f[1] != "-").then(|| f[1].parse::<FileKind>().unwrap());
+        let got = theirs
+            .lookup_text(Path::new(f[0]), kind)
+            .unwrap()
+            .unwrap_or_else(|| "<<none>>".to_owned());
+        if got != f[2] {
+            failures.push(format!("{} [{}]: recorded {}, now {got}", f[0], f[1], f[2]));
+        }
+        n += 1;
+    }
+    eprintln!("{n} recorded lookups replayed through libselinux");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn system_file_contexts() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SELINUX_MCS_DIFF_FILE_CONTEXTS") {
+        return Some(PathBuf::from(p));
+    }
+    Root::default()
+        .file_contexts_path()
+        .ok()
+        .filter(|p| p.exists())
+}
+
+#[test]
+fn lookups_agree_on_the_system_file_contexts() {
+    let Some(path) = system_file_contexts() else {
+        assert!(
+            std::env::var("SELINUX_MCS_REQUIRE_SYSTEM_POLICY").as_deref() != Ok("1"),
+            "SELINUX_MCS_REQUIRE_SYSTEM_POLICY=1 but no file_contexts is installed \
+             (apt-get install selinux-policy-default)"
+        );
+        eprintln!("skipping: no system file_contexts (apt-get install selinux-policy-default)");
+        return;
+    };
+    let t = compare(&path, 3000, 1, 0x00de_b1a4_2026);
+    assert!(t.compared >= 10_000, "only {} lookups", t.compared);
+    assert_agree(&t);
+}
+
+// ---------------------------------------------------------------------------
+// Contexts
+
+/// What libselinux's `context_new` splits `text` into: user, role, type and
+/// the raw range (`None` without one); `None` when it refuses the text.
+fn libselinux_fields(text: &str) -> Option<(String, String, String, Option<String>)> {
+    let c = OpaqueSecurityContext::new(text).ok()?;
+    let s = |r: Result<std::ffi::CString, _>| r.ok().map(|c| c.to_string_lossy().into_owned());
+    Some((s(c.user())?, s(c.role())?, s(c.the_type())?, s(c.range())))
+}
+
+/// Our parse against context_new's split; `None` when they agree.
+fn context_disagreement(text: &str, stats: &mut [usize; 3]) -> Option<String> {
+    let ours = text.parse::<SecurityContext>();
+    let lib = libselinux_fields(text);
+    match (&ours, &lib) {
+        (Err(_), None) => {
+            stats[0] += 1;
+            None
+        }
+        // Stricter than context_new by design: it splits at ':' and checks
+        // nothing else (the kernel does the rest).
+        (Err(_), Some(_)) => {
+            stats[1] += 1;
+            None
+        }
+        (Ok(c), None) => Some(format!(
+            "{text:?}: ours accepts it as {c}, libselinux context_new refuses it"
+        )),
+        (Ok(c), Some((user, role, type_, range))) => {
+            stats[2] += 1;
+            let our_range = c.range();
+            let their_range = range.as_deref().map(str::parse::<MlsRange>);
+            let range_agrees = match (our_range, &their_range) {
+                (None, None) => true,
+                (Some(o), Some(Ok(t))) => o == t,
+                _ => false,
+            };
+            if c.user() != user || c.role() != role || c.type_() != type_ || !range_agrees {
+                return Some(format!(
+                    "{text:?}: ours {}|{}|{}|{:?}, libselinux {user}|{role}|{type_}|{range:?}",
+                    c.user(),
+                    c.role(),
+                    c.type_(),
+                    our_range.map(|r| r.to_string())
+                ));
+            }
+            // libselinux must read our canonical text back the same way,
+            // and print it (context_str) unchanged.
+            let canonical = c.to_string();
+            let back = OpaqueSecurityContext::new(&canonical)
+                .and_then(|o| o.to_c_string())
+                .map(|s| s.to_string_lossy().into_owned());
+            match back {
+                Ok(s) if s == canonical => None,
+                other => Some(format!(
+                    "{text:?}: libselinux context_str of our canonical {canonical:?} gives {other:?}"
+                )),
+            }
+        }
+    }
+}
+
+fn generated_contexts(rng: &mut Rng, n: usize) -> Vec<String> {
+    const NAMES: &[&str] = &[
+        "system_u",
+        "unconfined_u",
+        "object_r",
+        "system_r",
+        "container_t",
+        "container_file_t",
+        "mycontainer.process",
+        "t-1",
+        "x",
+        "",
+        "a b",
+    ];
+    let cat = |rng: &mut Rng| format!("c{}", rng.below(1030));
+    let level = |rng: &mut Rng| {
+        let s = format!("s{}", rng.below(17));
+        match rng.below(5) {
+            0 => s,
+            1 => format!("{s}:{},{}", cat(rng), cat(rng)),
+            2 => format!("{s}:{}.{}", cat(rng), cat(rng)),
+            3 => {
+                let k = 1 + rng.below(6);
+                let cats: Vec<String> = (0..k)
+                    .map(|_| {
+                        if rng.below(3) == 0 {
+                            format!("{}.{}", cat(rng), cat(rng))
+                        } else {
+                            cat(rng)
+                        }
+                    })
+                    .collect();
+                format!("{s}:{}", cats.join(","))
+            }
+            _ => format!("{s}:{}", cat(rng)),
+        }
+    };
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (u, r, t) = if rng.below(10) == 0 {
+            (*rng.pick(NAMES), *rng.pick(NAMES), *rng.pick(NAMES))
+        } else {
+            ("system_u", "object_r", "container_file_t")
+        };
+        let mls = match rng.below(6) {
+            0 => String::new(),
+            1 | 2 => format!(":{}", level(rng)),
+            3 => format!(":{}-{}", level(rng), level(rng)),
+            4 => {
+                // A range whose high is its low plus more categories.
+                let low = level(rng);
+                let extra = cat(rng);
+                if low.contains(':') {
+                    format!(":{low}-{low},{extra}")
+                } else {
+                    format!(":{low}-{low}:{extra}")
+                }
+            }
+            _ => {
+                // A broken one now and then.
+                let broken = [
+                    "s0:",
+                    "s0:c1:",
+                    "s0:c1,,c2",
+                    "s0-",
+                    "-s0",
+                    "s0:c01",
+                    "s0:c5.c1",
+                ];
+                format!(":{}", rng.pick(&broken))
+            }
+        };
+        out.push(format!("{u}:{r}:{t}{mls}"));
+    }
+    out
+}
+
+#[test]
+fn parser_agrees_with_context_new() {
+    let mut texts: Vec<String> = context_vectors()
+        .into_iter()
+        .filter(|v| v.kind == "context" || v.kind == "mcs-context")
+        .map(|v| v.text(0))
+        .collect();
+    let from_vectors = texts.len();
+    let mut rng = Rng(0xc017_e775);
+    texts.extend(generated_contexts(&mut rng, 20_000));
+    // [both refuse, only context_new accepts, both accept]
+    let mut stats = [0usize; 3];
+    let failures: Vec<String> = texts
+        .iter()
+        .filter_map(|t| context_disagreement(t, &mut stats))
+        .collect();
+    eprintln!(
+        "{} contexts ({from_vectors} from contexts.txt, the rest generated): {} accepted by both \
+         and compared field by field, {} refused by both, {} split by context_new but refused by \
+         our stricter parser; {} disagreements",
+        texts.len(),
+        stats[2],
+        stats[0],
+        stats[1],
+        failures.len()
+    );
+    assert!(stats[2] > 5_000, "too few contexts compared: {}", stats[2]);
+    assert!(
+        failures.is_empty(),
+        "{} disagreements with libselinux context_new:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

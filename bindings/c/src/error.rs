@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use selinux_mcs::label::{LabelError, RelabelError};
+use selinux_mcs::label::{LabelError, ProtectedError, RelabelError};
 use selinux_mcs::mcs::McsError;
 use selinux_mcs::policy::PolicyError;
 
@@ -109,6 +109,11 @@ impl From<LabelError> for Error {
 impl From<RelabelError> for Error {
     fn from(e: RelabelError) -> Error {
         match e {
+            RelabelError::Protected(p @ ProtectedError::Unresolvable { .. }) => {
+                let message = p.to_string();
+                let errno = os_error_in(&message);
+                Error::new(SELINUX_MCS_ERR_IO, message).with_errno(errno)
+            }
             RelabelError::Protected(p) => Error::new(SELINUX_MCS_ERR_PROTECTED, p.to_string()),
             RelabelError::Root(l) => l.into(),
             RelabelError::Target(_) => Error::invalid(e.to_string()),
@@ -119,6 +124,14 @@ impl From<RelabelError> for Error {
             _ => Error::new(SELINUX_MCS_ERR_IO, e.to_string()),
         }
     }
+}
+
+/// The errno of an `io::Error` kept only as text (`... (os error 2)`), as
+/// [`ProtectedError::Unresolvable`] keeps it.
+fn os_error_in(message: &str) -> Option<i32> {
+    let start = message.rfind("(os error ")? + "(os error ".len();
+    let digits = message[start..].strip_suffix(')')?;
+    digits.parse().ok()
 }
 
 impl From<McsError> for Error {
@@ -354,6 +367,13 @@ mod tests {
         assert_eq!(status(|| Ok(())), 0);
         assert!(last_message().is_null());
         assert_eq!(last_errno(), 0);
+    }
+
+    #[test]
+    fn errno_from_io_error_text() {
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(os_error_in(&format!("cannot resolve /x: {e}")), Some(2));
+        assert_eq!(os_error_in("no errno here"), None);
     }
 
     #[test]

@@ -377,7 +377,10 @@ pub struct selinux_mcs_report {
 /// cannot be written) are recorded there and the status is still
 /// SELINUX_MCS_OK, so check selinux_mcs_report_failed(). The call itself
 /// fails, with `*report_out` NULL, when the root is protected
-/// (SELINUX_MCS_ERR_PROTECTED) or cannot be opened (SELINUX_MCS_ERR_IO).
+/// (SELINUX_MCS_ERR_PROTECTED: /, /usr, /var/lib, a home, ...; under /etc,
+/// /usr, /boot, ~/.ssh or ~/.gnupg without selinux_mcs_relabel_set_force();
+/// a symlink resolving to any of these) or does not exist or cannot be
+/// opened (SELINUX_MCS_ERR_IO, with selinux_mcs_last_errno()).
 ///
 /// # Safety
 /// `relabel` is NULL or a live handle not changed by another thread

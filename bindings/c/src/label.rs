@@ -528,15 +528,16 @@ pub unsafe extern "C" fn selinux_mcs_report_failure(
                 ),
             )
         })?;
-        // SAFETY (all three writes): each pointer is not NULL (`optional`)
-        // and writable (caller).
         if let Some(out) = Out::optional(path) {
+            // SAFETY: not NULL (`optional`); writable (caller).
             unsafe { out.write(failure.path.as_ptr()) };
         }
         if let Some(out) = Out::optional(message) {
+            // SAFETY: not NULL (`optional`); writable (caller).
             unsafe { out.write(failure.message.as_ptr()) };
         }
         if let Some(out) = Out::optional(errno_out) {
+            // SAFETY: not NULL (`optional`); writable (caller).
             unsafe { out.write(failure.errno) };
         }
         Ok(())

@@ -241,6 +241,7 @@ pub unsafe extern "C" fn selinux_mcs_registry_release_owner(
         let entry = reg.lock()?.release_owner(owner)?;
         if let Some(out) = Out::optional(released) {
             // SAFETY: not NULL; writable (caller).
+            // SAFETY: not NULL (`optional`); writable (caller).
             unsafe { out.write(entry.is_some()) };
         }
         Ok(())
@@ -267,6 +268,7 @@ pub unsafe extern "C" fn selinux_mcs_registry_release_level(
         let entry = reg.lock()?.release_level(&level)?;
         if let Some(out) = Out::optional(released) {
             // SAFETY: not NULL; writable (caller).
+            // SAFETY: not NULL (`optional`); writable (caller).
             unsafe { out.write(entry.is_some()) };
         }
         Ok(())
@@ -399,19 +401,21 @@ pub unsafe extern "C" fn selinux_mcs_entry_list_get(
                 ),
             )
         })?;
-        // SAFETY (all four writes): each pointer is not NULL (`optional`)
-        // and writable (caller).
         if let Some(out) = Out::optional(owner) {
+            // SAFETY: not NULL (`optional`); writable (caller).
             unsafe { out.write(entry.owner.as_ptr()) };
         }
         if let Some(out) = Out::optional(level) {
+            // SAFETY: not NULL (`optional`); writable (caller).
             unsafe { out.write(entry.level.as_ptr()) };
         }
         if let Some(out) = Out::optional(created) {
+            // SAFETY: not NULL (`optional`); writable (caller).
             unsafe { out.write(entry.created) };
         }
         if let Some(out) = Out::optional(source) {
             let p = entry.source.as_ref().map_or(ptr::null(), |s| s.as_ptr());
+            // SAFETY: not NULL (`optional`); writable (caller).
             unsafe { out.write(p) };
         }
         Ok(())

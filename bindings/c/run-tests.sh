@@ -42,7 +42,7 @@ fi
 if [ -z "${CC:-}" ]; then
     if command -v gcc >/dev/null 2>&1; then CC=gcc; else CC=cc; fi
 fi
-CFLAGS=(-std=c11 -Wall -Wextra -Werror -pedantic -g -O1)
+CFLAGS=(-std=c11 -Wall -Wextra -Werror -pedantic -g -O1 -pthread)
 
 cd "$root"
 echo "== cargo build -p selinux-mcs-c"
@@ -58,6 +58,16 @@ printf '#include "selinux_mcs.h"\nint main(void) { return selinux_mcs_version() 
 "$CC" "${CFLAGS[@]}" -I "$here/include" "$out/header.c" -o "$out/header" -L "$lib" -Wl,-rpath,"$lib" -lselinux_mcs
 if command -v g++ >/dev/null 2>&1; then
     g++ -std=c++11 -Wall -Wextra -Werror -pedantic -x c++ -I "$here/include" -c "$out/header.c" -o "$out/header-cxx.o"
+fi
+
+# Every function the header declares is called by a test.
+missing=()
+for fn in $(grep -o '^[a-z][a-z0-9_ *]* \**selinux_mcs_[a-z0-9_]*(' "$here/include/selinux_mcs.h" | grep -o 'selinux_mcs_[a-z0-9_]*'); do
+    grep -q "\b$fn(" "$here"/tests/*.c || missing+=("$fn")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "run-tests.sh: no C test calls: ${missing[*]}" >&2
+    exit 1
 fi
 
 # The libraries that libselinux_mcs.a needs, as Libs.private lists them.

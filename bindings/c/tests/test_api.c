@@ -6,6 +6,7 @@
 #include "check.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -476,6 +477,65 @@ static void test_registry(void) {
     free(default_db);
 }
 
+/* The last error is per thread; a registry handle may be shared. */
+struct worker {
+    selinux_mcs_registry *reg;
+    int index;
+    char *level;
+};
+
+static void *work(void *arg) {
+    struct worker *w = arg;
+    /* A failure here is not seen by the main thread, and vice versa. */
+    assert(selinux_mcs_last_error() == NULL);
+    CHECK_ERR(selinux_mcs_level_canonical("s0:c2.c1", &w->level), SELINUX_MCS_ERR_PARSE, "c2.c1");
+    char owner[32];
+    snprintf(owner, sizeof owner, "thread:%d", w->index);
+    for (int i = 0; i < 20; i++) {
+        char *level = NULL;
+        CHECK_OK(selinux_mcs_registry_allocate(w->reg, owner, &level));
+        selinux_mcs_string_free(w->level);
+        w->level = level;
+    }
+    return NULL;
+}
+
+static void test_threads(void) {
+    char *db = path_in_dir("threads.db");
+    selinux_mcs_registry *reg = NULL;
+    CHECK_OK(selinux_mcs_registry_open(db, &reg));
+    CHECK_ERR(selinux_mcs_context_parse("main", &(selinux_mcs_context *){NULL}), SELINUX_MCS_ERR_PARSE,
+              "\"main\"");
+    enum { N = 4 };
+    pthread_t threads[N];
+    struct worker workers[N];
+    for (int i = 0; i < N; i++) {
+        workers[i] = (struct worker){.reg = reg, .index = i, .level = NULL};
+        assert(pthread_create(&threads[i], NULL, work, &workers[i]) == 0);
+    }
+    for (int i = 0; i < N; i++) {
+        assert(pthread_join(threads[i], NULL) == 0);
+    }
+    /* The main thread's error is still its own. */
+    CHECK_CONTAINS(selinux_mcs_last_error(), "\"main\"");
+    /* One pair per owner, four different pairs. */
+    for (int i = 0; i < N; i++) {
+        assert(is_pair(workers[i].level));
+        for (int j = 0; j < i; j++) {
+            assert(strcmp(workers[i].level, workers[j].level) != 0);
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        selinux_mcs_string_free(workers[i].level);
+    }
+    selinux_mcs_entry_list *list = NULL;
+    CHECK_OK(selinux_mcs_registry_list(reg, &list));
+    assert(selinux_mcs_entry_list_len(list) == N);
+    selinux_mcs_entry_list_free(list);
+    selinux_mcs_registry_free(reg);
+    free(db);
+}
+
 int main(void) {
     assert(mkdtemp(dir) != NULL);
     test_version_and_errors();
@@ -484,6 +544,7 @@ int main(void) {
     test_explain();
     test_decide();
     test_registry();
+    test_threads();
     char *cmd = NULL;
     assert(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
     assert(system(cmd) == 0);

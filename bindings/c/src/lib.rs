@@ -10,7 +10,9 @@
 //! - Functions that can fail return an `int` status: `SELINUX_MCS_OK` (0)
 //!   or a negative `SELINUX_MCS_ERR_*` code. The message of the last failure
 //!   of the calling thread is `selinux_mcs_last_error()`, its errno
-//!   `selinux_mcs_last_errno()`. Every call clears them first.
+//!   `selinux_mcs_last_errno()`. Every call clears them first, except these
+//!   two, `selinux_mcs_strerror`, `selinux_mcs_version` and the free
+//!   functions.
 //! - A NULL pointer where the documentation does not allow one is
 //!   `SELINUX_MCS_ERR_NULL`, never a crash. A Rust panic never crosses the
 //!   boundary: it becomes `SELINUX_MCS_ERR_PANIC`.
@@ -22,8 +24,11 @@
 //!   function accepts NULL.
 //! - On failure, pointer out-parameters are set to NULL.
 //! - Handles may be moved between threads; a context, relabel, report or
-//!   entry list may be read from several threads at once; a registry handle
-//!   serializes its calls.
+//!   entry list may be read from several threads at once (the relabel
+//!   setters need exclusive use); a registry handle serializes its calls.
+//!
+//! The header's opening comment (in `cbindgen.toml`) says the same: keep
+//! them in step.
 #![allow(non_camel_case_types)]
 
 use std::ffi::{c_char, c_int};

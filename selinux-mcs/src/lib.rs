@@ -4,17 +4,18 @@
 //! The three things people come for:
 //!
 //! **Parse and explain a context.** The parser is strict (it accepts what the
-//! kernel accepts, nothing more) and every value prints in the kernel's
-//! canonical form:
+//! kernel accepts, nothing more), every value prints in the kernel's
+//! canonical form, and errors name the byte offset and the offending text:
 //!
 //! ```
+//! use selinux_mcs::explain::Explanation;
 //! use selinux_mcs::SecurityContext;
 //!
 //! let ctx: SecurityContext = "system_u:system_r:svirt_lxc_net_t:s0:c641,c186".parse()?;
 //! assert_eq!(ctx.to_string(), "system_u:system_r:svirt_lxc_net_t:s0:c186,c641");
 //! assert_eq!(ctx.type_(), "svirt_lxc_net_t");
-//! let level = ctx.level().expect("an MCS context has a level");
-//! assert_eq!(level.categories().len(), 2); // a private MCS pair
+//! let meaning = Explanation::new(&ctx).meaning();
+//! assert!(meaning.contains("private MCS pair c186,c641"), "{meaning}");
 //!
 //! let err = "system_u:object_r:container_file_t:s0:c5.c1"
 //!     .parse::<SecurityContext>()
@@ -26,14 +27,51 @@
 //! # Ok::<(), selinux_mcs::ParseError>(())
 //! ```
 //!
-//! **Compare levels.** `PartialOrd` on [`mls::Level`] is dominance:
+//! `PartialOrd` on [`mls::Level`] is dominance, and [`mcs::decide`] says
+//! whether a process may read, write or create a file under MCS, and why:
 //!
 //! ```
+//! use selinux_mcs::mcs::{decide, Permission};
 //! use selinux_mcs::mls::Level;
 //! let process: Level = "s0:c1,c2".parse()?;
 //! assert!(process >= "s0:c1".parse()?);
 //! assert_eq!(process.partial_cmp(&"s0:c1,c3".parse()?), None);
+//!
+//! let d = decide(
+//!     &"system_u:system_r:container_t:s0:c1,c2".parse()?,
+//!     &"system_u:object_r:container_file_t:s0:c1,c3".parse()?,
+//!     Permission::Read,
+//! );
+//! assert!(!d.allowed());
+//! assert_eq!(d.missing_categories().to_string(), "c3");
 //! # Ok::<(), selinux_mcs::ParseError>(())
+//! ```
+//!
+//! **Allocate a pair.** [`mcs::Registry`] hands out `s0:cA,cB` levels that no
+//! other owner holds, across processes and crashes; the same owner gets the
+//! same pair back:
+//!
+//! ```
+//! use selinux_mcs::mcs::Registry;
+//! let dir = tempfile::tempdir()?;
+//! let registry = Registry::open(dir.path().join("mcs.db"))?;
+//! let pgdata = registry.allocate_for("volume:pgdata")?;
+//! assert_eq!(registry.allocate_for("volume:pgdata")?.level, pgdata.level);
+//! assert_eq!(pgdata.level.categories().len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! **Relabel a volume.** [`label::Relabel`] walks a tree by directory file
+//! descriptors, never follows symlinks, writes only labels that differ, and
+//! refuses system directories:
+//!
+//! ```no_run
+//! use selinux_mcs::label::{Relabel, Target};
+//! let level = "s0:c186,c641".parse()?;
+//! let report = Relabel::new(Target::Private(level)).run("/srv/volumes/pgdata")?; // podman's :Z
+//! println!("{} changed, {} unchanged, {} failed", report.changed, report.unchanged, report.failed);
+//! assert!(Relabel::new(Target::Shared).run("/usr//").is_err()); // protected
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! **Feature `libselinux`** (off by default; building needs

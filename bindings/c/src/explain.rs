@@ -2,23 +2,11 @@
 
 use std::ffi::{c_char, c_int};
 
-use serde_json::{json, Value};
-
 use selinux_mcs::explain::Explanation;
-use selinux_mcs::mls::Level;
 use selinux_mcs::policy::Translations;
 
 use crate::context::parse_context;
 use crate::error::{self, null_out, owned_string, path_arg, str_arg, Out};
-
-/// A level as JSON: `{"sensitivity": "s0", "categories": ["c1", "c2"]}`
-/// (the shape of `relabel explain --json`).
-fn level_json(level: &Level) -> Value {
-    json!({
-        "sensitivity": level.sensitivity().to_string(),
-        "categories": level.categories().iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-    })
-}
 
 /// Explains `context` field by field, as one JSON object (the document
 /// `relabel explain --json` prints):
@@ -59,18 +47,7 @@ pub unsafe extern "C" fn selinux_mcs_explain_json(
             let path = unsafe { path_arg(setrans, "setrans") }?;
             Explanation::with_translations(&ctx, &Translations::from_path(path)?)
         };
-        let doc = json!({
-            "context": text,
-            "canonical": ctx.to_string(),
-            "user": ctx.user(),
-            "role": ctx.role(),
-            "type": ctx.type_(),
-            "range": ctx.range().map(|r| r.to_string()),
-            "low": ctx.level().map(level_json),
-            "high": ctx.high_level().map(level_json),
-            "meaning": explanation.meaning(),
-            "translation": explanation.translation(),
-        });
+        let doc = explanation.to_json(text);
         // SAFETY: checked not NULL; writable (caller).
         unsafe { out.write(owned_string(doc.to_string())) };
         Ok(())

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use selinux_mcs::explain::Explanation;
-use selinux_mcs::mls::Level;
 use selinux_mcs::policy::{Root, Translations};
 use selinux_mcs::SecurityContext;
 
@@ -77,14 +76,6 @@ fn translations(path: Option<&PathBuf>) -> Result<Option<Translations>, CliError
     }
 }
 
-/// A level as JSON: `{"sensitivity": "s0", "categories": ["c1", "c2"]}`.
-pub fn level_json(level: &Level) -> Value {
-    json!({
-        "sensitivity": level.sensitivity().to_string(),
-        "categories": level.categories().iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-    })
-}
-
 /// Runs `relabel explain`.
 pub fn run(args: Args) -> CmdResult {
     let ctx: SecurityContext = args
@@ -102,18 +93,7 @@ pub fn run(args: Args) -> CmdResult {
         None => Explanation::new(&ctx),
     };
     if args.json {
-        let mut doc = json!({
-            "context": args.context,
-            "canonical": ctx.to_string(),
-            "user": ctx.user(),
-            "role": ctx.role(),
-            "type": ctx.type_(),
-            "range": ctx.range().map(|r| r.to_string()),
-            "low": ctx.level().map(level_json),
-            "high": ctx.high_level().map(level_json),
-            "meaning": explanation.meaning(),
-            "translation": explanation.translation(),
-        });
+        let mut doc = explanation.to_json(&args.context);
         // The key only with --kernel, so the shape without it stays as it was.
         if let (Some(canonical), Value::Object(map)) = (&kernel, &mut doc) {
             map.insert(

@@ -437,6 +437,47 @@ fn capitalize(s: &str) -> String {
     }
 }
 
+impl Explanation {
+    /// The explanation as the JSON document `relabel explain --json` prints
+    /// (and the C binding returns): `context` (the text as given),
+    /// `canonical`, `user`, `role`, `type`, `range` (or null), `low` and
+    /// `high` (each `{"sensitivity": "s0", "categories": ["c1", ...]}`, or
+    /// null without an MLS field), `meaning` and `translation` (or null).
+    ///
+    /// ```
+    /// use selinux_mcs::explain::Explanation;
+    /// let ctx = "system_u:system_r:container_t:s0:c2,c1".parse()?;
+    /// let doc = Explanation::new(&ctx).to_json("system_u:system_r:container_t:s0:c2,c1");
+    /// assert_eq!(doc["canonical"], "system_u:system_r:container_t:s0:c1,c2");
+    /// assert_eq!(doc["low"]["categories"], serde_json::json!(["c1", "c2"]));
+    /// # Ok::<(), selinux_mcs::ParseError>(())
+    /// ```
+    pub fn to_json(&self, given: &str) -> serde_json::Value {
+        let ctx = &self.context;
+        serde_json::json!({
+            "context": given,
+            "canonical": ctx.to_string(),
+            "user": ctx.user(),
+            "role": ctx.role(),
+            "type": ctx.type_(),
+            "range": ctx.range().map(|r| r.to_string()),
+            "low": ctx.level().map(level_json),
+            "high": ctx.high_level().map(level_json),
+            "meaning": self.meaning(),
+            "translation": self.translation(),
+        })
+    }
+}
+
+/// A level as JSON: `{"sensitivity": "s0", "categories": ["c1", "c2"]}`,
+/// one entry per category, ascending.
+pub fn level_json(level: &Level) -> serde_json::Value {
+    serde_json::json!({
+        "sensitivity": level.sensitivity().to_string(),
+        "categories": level.categories().iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+    })
+}
+
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ctx = &self.context;

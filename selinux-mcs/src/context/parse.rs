@@ -17,7 +17,7 @@ use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
 use super::error::{Field, ParseError};
-use super::{Inner, SecurityContext, Text};
+use super::{SecurityContext, Text};
 use crate::mls::{Category, CategorySet, Level, Limits, MlsRange, Sensitivity};
 
 /// nom's error type here: either a plain mismatch (recoverable, for `opt`
@@ -502,7 +502,8 @@ impl<'a> Cx<'a> {
         }
         // Filled in place: the context's block is allocated once and the
         // range is parsed straight into it.
-        let mut inner = Box::new(Inner::EMPTY);
+        let mut inner = SecurityContext::block();
+        inner.range = None;
         if found == 3 {
             let mls = &input[colons[2] + 1..];
             if mls.is_empty() {
@@ -522,7 +523,7 @@ impl<'a> Cx<'a> {
         } else {
             Text::canonical(&input[..colons[2]], inner.range.as_ref())
         };
-        Ok(SecurityContext(inner))
+        Ok(SecurityContext(Some(inner)))
     }
 }
 

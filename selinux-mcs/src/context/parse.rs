@@ -218,19 +218,27 @@ impl<'a> Cx<'a> {
         if b.get(i) != Some(&b'c') {
             return Err(self.bad_number(&input[i..], b'c'));
         }
-        // No category has more than four digits (c1023), so read at most
-        // five: anything longer is an error, reported by the exact (cold)
-        // parser in `bad_number`.
-        let mut j = i + 1;
-        let mut value: u32 = 0;
-        while j < b.len() && j <= i + 5 && b[j].is_ascii_digit() {
-            value = value * 10 + u32::from(b[j] - b'0');
+        // No category has more than four digits (c1023): read them
+        // unrolled; a fifth digit, like every other error, goes to the exact
+        // (cold) parser in `bad_number`.
+        let digit = |k: usize| b.get(i + k).map_or(10, |&c| c.wrapping_sub(b'0'));
+        let first = digit(1);
+        if first > 9 {
+            return Err(self.bad_number(&input[i..], b'c'));
+        }
+        let mut value = u32::from(first);
+        let mut j = i + 2;
+        for k in 2..=5 {
+            let d = digit(k);
+            if d > 9 {
+                break;
+            }
+            value = value * 10 + u32::from(d);
             j += 1;
         }
         let digits = j - i - 1;
-        if digits == 0
-            || digits > 4
-            || (digits > 1 && b[i + 1] == b'0')
+        if digits > 4
+            || (digits > 1 && first == 0)
             || value > u32::from(self.limits.max_category().number())
             || continues_word(&b[j..])
         {
@@ -393,7 +401,8 @@ impl<'a> Cx<'a> {
     /// The grammar splits at the first `-`. No level holds a `-`, so reading
     /// the low level until it stops and then expecting `-` or the end is the
     /// same split, without a separate scan for the `-`.
-    fn level_pair_into(&self, input: &'a str, low: &mut Level, high: &mut Level) -> Res<'a, ()> {
+    /// Returns whether a high level was written (a `-` was present).
+    fn level_pair_into(&self, input: &'a str, low: &mut Level, high: &mut Level) -> Res<'a, bool> {
         if input.is_empty() || input.starts_with('-') {
             return fail(ParseError::EmptyLevel {
                 offset: self.off(input),
@@ -408,7 +417,7 @@ impl<'a> Cx<'a> {
         let high_text = match rest.as_bytes().first() {
             None => {
                 *high = *low;
-                return Ok(("", ()));
+                return Ok(("", false));
             }
             Some(b'-') => &rest[1..],
             Some(_) => return Err(self.after_level(rest, cats)),
@@ -424,13 +433,14 @@ impl<'a> Cx<'a> {
             // `s0-s0` prints as `s0`.
             self.canonical.set(false);
         }
-        Ok(("", ()))
+        Ok(("", true))
     }
 
     /// `LOW` or `LOW-HIGH` where HIGH dominates LOW, into `range`.
     fn range_into(&self, input: &'a str, range: &mut MlsRange) -> Res<'a, ()> {
-        self.level_pair_into(input, &mut range.low, &mut range.high)?;
-        if !range.high.dominates(&range.low) {
+        let (_, two) = self.level_pair_into(input, &mut range.low, &mut range.high)?;
+        // A single level is its own high: nothing to check.
+        if two && !range.high.dominates(&range.low) {
             return fail(ParseError::HighDoesNotDominateLow {
                 offset: self.off(input),
                 text: input.to_owned(),
@@ -518,11 +528,11 @@ impl<'a> Cx<'a> {
         inner.names_end = colons[2] as u32;
         inner.role_at = colons[0] as u32 + 1;
         inner.type_at = colons[1] as u32 + 1;
-        inner.text = if self.canonical.get() {
-            Text::new(input)
+        if self.canonical.get() {
+            inner.text.set(input);
         } else {
-            Text::canonical(&input[..colons[2]], inner.range.as_ref())
-        };
+            inner.text = Text::canonical(&input[..colons[2]], inner.range.as_ref());
+        }
         Ok(SecurityContext(Some(inner)))
     }
 }

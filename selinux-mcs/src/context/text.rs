@@ -48,6 +48,19 @@ impl Text {
         })
     }
 
+    /// Replaces the text with `s`, reusing the inline buffer when it fits
+    /// (a reused context block keeps its buffer; only `s` is copied).
+    #[inline]
+    pub(crate) fn set(&mut self, s: &str) {
+        match self {
+            Text::Inline { len, bytes } if s.len() <= INLINE => {
+                bytes[..s.len()].copy_from_slice(s.as_bytes());
+                *len = s.len() as u8;
+            }
+            _ => *self = Text::new(s),
+        }
+    }
+
     pub(crate) fn new(s: &str) -> Text {
         if s.len() <= INLINE {
             let mut bytes = [0u8; INLINE];

@@ -6,7 +6,9 @@
 use selinux_mcs::label::{init_labels, LabelOption};
 use selinux_mcs::mcs::{CategoryPair, PairSpace};
 use selinux_mcs::mls::CategorySet;
-use selinux_mcs::policy::{ContainerContexts, FileContexts, PolicyError, Translations};
+use selinux_mcs::policy::{
+    Config, ContainerContexts, CustomizableTypes, FileContexts, PolicyError, Translations,
+};
 use selinux_mcs::{FileKind, SecurityContext};
 
 fn check_error(e: &PolicyError) {
@@ -154,6 +156,43 @@ pub fn mcs_pair(data: &[u8]) {
                 assert_eq!(space.rank(&pair), Some(last));
             }
             Err(_) => assert!(pool.len() < 2),
+        }
+    }
+}
+
+/// `/etc/selinux/config`: errors name a line; what parses prints back (as
+/// `SELINUX=` and `SELINUXTYPE=` lines) to the same config.
+pub fn config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match Config::from_str(text) {
+        Err(e) => check_error(&e),
+        Ok(c) => {
+            let mut printed = String::new();
+            if let Some(mode) = c.mode() {
+                printed.push_str(&format!("SELINUX={mode}\n"));
+            }
+            printed.push_str(&format!("SELINUXTYPE={}\n", c.policy_type()));
+            let again = Config::from_str(&printed).expect("printed config parses");
+            assert_eq!(again.mode(), c.mode());
+            assert_eq!(again.policy_type(), c.policy_type());
+        }
+    }
+}
+
+/// The policy's `customizable_types`: errors name a line; every type read
+/// is reported as customizable.
+pub fn customizable_types(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match CustomizableTypes::from_str(text) {
+        Err(e) => check_error(&e),
+        Ok(types) => {
+            for t in types.iter() {
+                assert!(types.contains(t));
+            }
         }
     }
 }

@@ -24,6 +24,16 @@ fn parse_context_seeds() {
 }
 
 #[test]
+fn config_seeds() {
+    run_seeds("config", fuzz::config);
+}
+
+#[test]
+fn customizable_types_seeds() {
+    run_seeds("customizable_types", fuzz::customizable_types);
+}
+
+#[test]
 fn mcs_pair_seeds() {
     run_seeds("mcs_pair", fuzz::mcs_pair);
 }

@@ -85,13 +85,21 @@ impl Config {
             let Some((key, value)) = line.split_once('=') else {
                 return Err(syntax("expected KEY=VALUE".into()));
             };
-            let value = value.trim().trim_matches('"');
+            let value = value.trim().trim_matches('"').trim();
             match key.trim() {
                 "SELINUX" => config.mode = Some(value.parse().map_err(syntax)?),
                 "SELINUXTYPE" => {
-                    if value.is_empty() || value.contains(['/', '\0']) || value == ".." {
+                    if value.is_empty()
+                        || value == "."
+                        || value == ".."
+                        || !value
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                    {
                         return Err(syntax(
-                            "SELINUXTYPE must name a directory under /etc/selinux".into(),
+                            "SELINUXTYPE must name a directory under /etc/selinux \
+                             (letters, digits, '_', '-', '.')"
+                                .into(),
                         ));
                     }
                     config.policy_type = Some(value.to_owned());
@@ -113,5 +121,29 @@ impl Config {
         self.policy_type
             .as_deref()
             .unwrap_or(Self::DEFAULT_POLICY_TYPE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_type_must_name_a_directory() {
+        for bad in [
+            "SELINUXTYPE=../x",
+            "SELINUXTYPE=a/b",
+            "SELINUXTYPE=.",
+            "SELINUXTYPE=\"ta\rgeted\"",
+            "SELINUXTYPE=a b",
+            "SELINUXTYPE=",
+        ] {
+            let err = Config::from_str(bad).unwrap_err();
+            assert_eq!(err.line(), Some(1), "{bad:?}: {err}");
+        }
+        let c = Config::from_str("SELINUX=Enforcing\r\nSELINUXTYPE=\" targeted \"\r\n").unwrap();
+        assert_eq!(c.mode(), Some(Mode::Enforcing));
+        assert_eq!(c.policy_type(), "targeted");
+        assert_eq!(Config::from_str("").unwrap().policy_type(), "targeted");
     }
 }

@@ -68,20 +68,6 @@ fn contexts(c: &mut Criterion) {
     g.finish();
 }
 
-fn mode_of(kind: Option<FileKind>) -> Option<selinux::FileAccessMode> {
-    let bits = match kind {
-        None => 0,
-        Some(FileKind::File) => libc::S_IFREG,
-        Some(FileKind::Dir) => libc::S_IFDIR,
-        Some(FileKind::Symlink) => libc::S_IFLNK,
-        Some(FileKind::Char) => libc::S_IFCHR,
-        Some(FileKind::Block) => libc::S_IFBLK,
-        Some(FileKind::Fifo) => libc::S_IFIFO,
-        Some(FileKind::Socket) => libc::S_IFSOCK,
-    };
-    selinux::FileAccessMode::new(bits)
-}
-
 fn lookups(c: &mut Criterion) {
     let input = file_contexts_bench::input();
     let ours = FileContexts::from_path(&input.file_contexts).expect("file_contexts loads");
@@ -128,8 +114,11 @@ fn lookups(c: &mut Criterion) {
             let mut found = 0usize;
             for (path, kind) in &requests {
                 found += usize::from(
-                    raw.look_up_by_path(black_box(path.as_str()), mode_of(*kind))
-                        .is_ok(),
+                    raw.look_up_by_path(
+                        black_box(path.as_str()),
+                        selinux::FileAccessMode::new(kind.map_or(0, FileKind::mode_bits)),
+                    )
+                    .is_ok(),
                 );
             }
             found

@@ -68,6 +68,25 @@ impl FileKind {
         }
     }
 
+    /// The file-type bits of `st_mode` (`S_IFREG`, `S_IFDIR`, ...), as
+    /// libselinux's lookups take them.
+    ///
+    /// ```
+    /// use selinux_mcs::FileKind;
+    /// assert_eq!(FileKind::Dir.mode_bits(), 0o040000);
+    /// ```
+    pub const fn mode_bits(self) -> libc::mode_t {
+        match self {
+            FileKind::File => libc::S_IFREG,
+            FileKind::Dir => libc::S_IFDIR,
+            FileKind::Symlink => libc::S_IFLNK,
+            FileKind::Char => libc::S_IFCHR,
+            FileKind::Block => libc::S_IFBLK,
+            FileKind::Fifo => libc::S_IFIFO,
+            FileKind::Socket => libc::S_IFSOCK,
+        }
+    }
+
     /// The kind of a `std::fs::FileType` (from `symlink_metadata`, so a
     /// symlink is a symlink).
     pub fn from_std(ft: std::fs::FileType) -> FileKind {

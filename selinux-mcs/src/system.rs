@@ -233,20 +233,6 @@ pub fn canonicalize(context: &str) -> Result<String, SystemError> {
     Ok(String::from_utf8_lossy(canonical.as_bytes()).into_owned())
 }
 
-/// The `st_mode` file-type bits libselinux takes for a kind (0: none).
-fn mode_bits(kind: Option<FileKind>) -> libc::mode_t {
-    match kind {
-        None => 0,
-        Some(FileKind::File) => libc::S_IFREG,
-        Some(FileKind::Dir) => libc::S_IFDIR,
-        Some(FileKind::Symlink) => libc::S_IFLNK,
-        Some(FileKind::Char) => libc::S_IFCHR,
-        Some(FileKind::Block) => libc::S_IFBLK,
-        Some(FileKind::Fifo) => libc::S_IFIFO,
-        Some(FileKind::Socket) => libc::S_IFSOCK,
-    }
-}
-
 /// The libselinux handle, made `Send` so the labeler can be shared.
 struct Handle(selinux::label::Labeler<FileBackEnd>);
 
@@ -351,7 +337,7 @@ impl SelabelFileContexts {
         kind: Option<FileKind>,
     ) -> Result<Option<String>, SystemError> {
         const CALL: &str = "selabel_lookup_raw";
-        let mode = selinux::FileAccessMode::new(mode_bits(kind));
+        let mode = selinux::FileAccessMode::new(kind.map_or(0, FileKind::mode_bits));
         let handle = self.handle.lock().unwrap_or_else(|e| e.into_inner());
         let answer = handle
             .0

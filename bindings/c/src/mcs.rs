@@ -240,7 +240,6 @@ pub unsafe extern "C" fn selinux_mcs_registry_release_owner(
         let (reg, owner) = unsafe { (ref_arg(registry, "registry")?, str_arg(owner, "owner")?) };
         let entry = reg.lock()?.release_owner(owner)?;
         if let Some(out) = Out::optional(released) {
-            // SAFETY: not NULL; writable (caller).
             // SAFETY: not NULL (`optional`); writable (caller).
             unsafe { out.write(entry.is_some()) };
         }
@@ -267,7 +266,6 @@ pub unsafe extern "C" fn selinux_mcs_registry_release_level(
         let level = parse_level(level)?;
         let entry = reg.lock()?.release_level(&level)?;
         if let Some(out) = Out::optional(released) {
-            // SAFETY: not NULL; writable (caller).
             // SAFETY: not NULL (`optional`); writable (caller).
             unsafe { out.write(entry.is_some()) };
         }

@@ -20,8 +20,8 @@ use super::error::{Field, ParseError};
 use super::{SecurityContext, Text};
 use crate::mls::{Category, CategorySet, Level, Limits, MlsRange, Sensitivity};
 
-/// nom's error type here: either a plain mismatch (recoverable, for `opt`
-/// and `fold_many0`) or a finished error.
+/// nom's error type here: either a plain mismatch (recoverable, for `opt`)
+/// or a finished error.
 #[derive(Debug)]
 enum E {
     Mismatch,

@@ -62,6 +62,19 @@ fn bench_corpus(c: &mut Criterion, name: &str, corpus: &[String]) {
             }
         })
     });
+    // The range's category sets are built on first use when the parse did
+    // not need them: this is parse and print plus that first use.
+    group.bench_function("parse_print_and_range", |b| {
+        b.iter(|| {
+            for s in corpus {
+                let ctx: SecurityContext = s.parse().expect("valid");
+                buf.clear();
+                ctx.write_to(&mut buf).expect("writes to a String");
+                black_box(&buf);
+                black_box(ctx.range());
+            }
+        })
+    });
     group.bench_function("parse_and_to_string", |b| {
         b.iter(|| {
             for s in corpus {

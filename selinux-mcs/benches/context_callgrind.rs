@@ -10,7 +10,9 @@
 //! ```
 //!
 //! Run directly (`cargo bench -p selinux-mcs --bench context_callgrind`) it
-//! prints the mean time per context over 10 passes.
+//! prints the mean time per context over 10 passes. `UNSORTED=1` uses the
+//! corpus with lists in random order; `RANGE=1` also reads each context's
+//! range (whose category sets are built on first use).
 
 use std::fmt::Write as _;
 #[path = "common/corpus.rs"]
@@ -23,16 +25,17 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
     let canonical = std::env::var_os("UNSORTED").is_none();
+    let with_range = std::env::var_os("RANGE").is_some();
     let corpus = corpus(100_000, canonical);
     let mut buf = String::new();
     let t = std::time::Instant::now();
-    let n = work(&corpus, reps, &mut buf);
+    let n = work(&corpus, reps, &mut buf, with_range);
     let _ = write!(buf, "{n}");
     eprintln!("{:?} per ctx", t.elapsed() / (corpus.len() as u32 * reps));
 }
 
 #[inline(never)]
-fn work(corpus: &[String], reps: u32, buf: &mut String) -> usize {
+fn work(corpus: &[String], reps: u32, buf: &mut String, with_range: bool) -> usize {
     let mut n = 0;
     for _ in 0..reps {
         for s in corpus {
@@ -40,6 +43,9 @@ fn work(corpus: &[String], reps: u32, buf: &mut String) -> usize {
             buf.clear();
             c.write_to(buf).expect("write");
             n += buf.len();
+            if with_range {
+                std::hint::black_box(c.range());
+            }
         }
     }
     n

@@ -5,7 +5,7 @@
 
 use selinux_mcs::label::{init_labels, LabelOption};
 use selinux_mcs::mcs::{CategoryPair, PairSpace};
-use selinux_mcs::mls::CategorySet;
+use selinux_mcs::mls::{CategorySet, MlsRange};
 use selinux_mcs::policy::{
     Config, ContainerContexts, CustomizableTypes, FileContexts, PolicyError, Translations,
 };
@@ -101,6 +101,12 @@ pub fn parse_context(data: &[u8]) {
         let again: SecurityContext = printed.parse().expect("canonical text parses");
         assert_eq!(again, ctx);
         assert_eq!(again.to_string(), printed);
+        // The range (built while parsing, or later from the canonical text)
+        // is the one the MLS field parses to on its own.
+        let mls = printed.splitn(4, ':').nth(3);
+        let alone = mls.map(|m| m.parse::<MlsRange>().expect("the MLS field parses"));
+        assert_eq!(again.range(), alone.as_ref());
+        assert_eq!(ctx.range(), alone.as_ref());
     }
 }
 

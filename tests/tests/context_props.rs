@@ -82,6 +82,28 @@ proptest! {
         prop_assert_eq!(again.to_string(), printed);
     }
 
+    /// The range a context gives (built while parsing, or later from the
+    /// canonical text) is the range its MLS field parses to on its own, for
+    /// the text as written and as printed, parsed one after the other so
+    /// that reused context blocks are in play.
+    #[test]
+    fn context_range_is_the_parsed_range(text in context_text(), other in context_text()) {
+        for t in [&text, &other, &text] {
+            let ctx: SecurityContext = t.parse().map_err(|e| TestCaseError::fail(format!("{t}: {e}")))?;
+            let want = t.splitn(4, ':').nth(3).map(|mls| mls.parse::<MlsRange>());
+            let want = match want {
+                Some(r) => Some(r.map_err(|e| TestCaseError::fail(format!("{t}: {e}")))?),
+                None => None,
+            };
+            prop_assert_eq!(ctx.range(), want.as_ref());
+            let printed: SecurityContext = ctx.to_string().parse().map_err(|e| TestCaseError::fail(format!("{ctx}: {e}")))?;
+            drop(ctx);
+            prop_assert_eq!(printed.range(), want.as_ref());
+            let copy = printed.clone();
+            prop_assert_eq!(copy.range(), want.as_ref());
+        }
+    }
+
     #[test]
     fn categories_match_the_model((text, s, model) in level()) {
         let level: Level = text.parse().map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;

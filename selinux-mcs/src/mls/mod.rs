@@ -58,6 +58,13 @@ impl Limits {
         max_category: Category::MAX,
     };
 
+    /// The widest limits a value can hold: for text already checked
+    /// against narrower ones.
+    pub(crate) const WIDEST: Limits = Limits {
+        max_sensitivity: Sensitivity::new(u16::MAX),
+        max_category: Category::MAX,
+    };
+
     /// Limits with the given highest sensitivity and category.
     pub const fn new(max_sensitivity: Sensitivity, max_category: Category) -> Limits {
         Limits {

@@ -16,7 +16,14 @@
 //! Options: `--files N` (default 100000), `--dirs N` (default files/100),
 //! `--threads N` (default: all cores), `--rounds N` (default 5; medians
 //! are reported), `--dir PATH` (where the temporary tree goes; default the
-//! system temp dir), `--no-chcon`.
+//! system temp dir), `--no-chcon`, `--by-directory`.
+//!
+//! By default the files are created round-robin across the directories
+//! (file i in directory i mod N), so that one directory's files have
+//! interleaved inode numbers, far apart on disk and in the kernel's caches:
+//! the hard case. `--by-directory` creates them one directory after the
+//! other, as `tar`, `cp -r` or a package install do, so that a directory's
+//! files have neighbouring inodes.
 //!
 //! `chcon` runs with `-h` (label symlinks themselves, not what they point
 //! to) and `-P` (do not traverse symlinks; chcon's default with `-R`), so
@@ -46,6 +53,7 @@ struct Opts {
     rss: bool,
     rounds: usize,
     relabel_only: Option<(PathBuf, String)>,
+    by_directory: bool,
 }
 
 fn parse_opts() -> Opts {
@@ -58,6 +66,7 @@ fn parse_opts() -> Opts {
         rss: false,
         rounds: 5,
         relabel_only: None,
+        by_directory: false,
     };
     let mut args = std::env::args().skip(1);
     let num = |v: Option<String>, what: &str| -> usize {
@@ -72,6 +81,7 @@ fn parse_opts() -> Opts {
             "--rounds" => o.rounds = num(args.next(), "--rounds").max(1),
             "--dir" => o.dir = args.next().map(PathBuf::from),
             "--no-chcon" => o.chcon = false,
+            "--by-directory" => o.by_directory = true,
             "--rss" => o.rss = true,
             "--relabel-only" => {
                 let path = args
@@ -92,9 +102,10 @@ fn ctx(s: &str) -> SecurityContext {
 }
 
 /// Builds `files` entries in about `dirs` directories (two levels), 2% of
-/// them symlinks (to a sibling, to a path outside the tree, dangling).
+/// them symlinks (to a sibling, to a path outside the tree, dangling),
+/// round-robin across the directories or one directory after the other.
 /// Returns (directories, regular files, symlinks).
-fn build_tree(root: &Path, files: usize, dirs: usize) -> (usize, usize, usize) {
+fn build_tree(root: &Path, files: usize, dirs: usize, by_directory: bool) -> (usize, usize, usize) {
     let top = ((dirs as f64).sqrt().ceil() as usize).max(1);
     let per_top = dirs.div_ceil(top).saturating_sub(1).max(1);
     let mut leaves = Vec::new();
@@ -115,8 +126,13 @@ fn build_tree(root: &Path, files: usize, dirs: usize) -> (usize, usize, usize) {
         }
     }
     let (mut nfiles, mut nlinks) = (0, 0);
+    let per_leaf = files.div_ceil(leaves.len());
     for i in 0..files {
-        let dir = &leaves[i % leaves.len()];
+        let dir = if by_directory {
+            &leaves[(i / per_leaf).min(leaves.len() - 1)]
+        } else {
+            &leaves[i % leaves.len()]
+        };
         let name = dir.join(format!("f{i:07}"));
         if i % 50 == 49 {
             let target = match i % 150 {
@@ -272,12 +288,13 @@ fn main() {
     print!("building {} files in {} directories ... ", o.files, dirs);
     let _ = std::io::stdout().flush();
     let start = Instant::now();
-    let (nd, nf, nl) = build_tree(&root, o.files, dirs);
+    let (nd, nf, nl) = build_tree(&root, o.files, dirs, o.by_directory);
     let entries = nd + nf + nl + 1;
     println!("{:.1} s", start.elapsed().as_secs_f64());
     println!(
-        "tree: {} ({nd} dirs, {nf} files, {nl} symlinks; {entries} entries), {threads} threads",
-        root.display()
+        "tree: {} ({nd} dirs, {nf} files, {nl} symlinks; {entries} entries, created {}), {threads} threads",
+        root.display(),
+        if o.by_directory { "directory by directory" } else { "round-robin across directories" }
     );
 
     if o.rss {
@@ -313,7 +330,7 @@ fn main() {
     if o.chcon {
         let twin = tmp.path().join("twin");
         std::fs::create_dir(&twin).expect("mkdir");
-        build_tree(&twin, o.files, dirs);
+        build_tree(&twin, o.files, dirs, o.by_directory);
         let t = chcon(&twin, LABELS[0]);
         line("chcon -R -h -P (fresh twin tree)", t, entries);
         println!(

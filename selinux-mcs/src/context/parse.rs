@@ -185,13 +185,14 @@ fn scan_names_sse2(b: &[u8]) -> ([usize; 3], usize, bool) {
         __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128,
         _mm_movemask_epi8, _mm_set1_epi8,
     };
-    let mut colons = [b.len(); 3];
-    let mut found = 0;
-    let mut bad = 0u32;
-    // Colons and non-printable bytes among the 16 bytes at `at`, counting
-    // only the bytes whose bit is set in `keep`.
-    let step = |at: usize, keep: u32| -> (u32, u32) {
-        debug_assert!(at + 16 <= b.len());
+    let n = b.len();
+    if n < 16 {
+        // `u:r:t:s0` and other short ones.
+        return scan_names_bytes(b);
+    }
+    // Colons and non-printable bytes among the 16 bytes at `at`.
+    let step = |at: usize| -> (u64, u64) {
+        debug_assert!(at + 16 <= n);
         // SAFETY: SSE2 is always present on x86-64; every caller passes
         // `at + 16 <= b.len()`, and the load is unaligned.
         let (colon_bits, ok_bits) = unsafe {
@@ -208,41 +209,48 @@ fn scan_names_sse2(b: &[u8]) -> ([usize; 3], usize, bool) {
                 _mm_movemask_epi8(ok) as u32,
             )
         };
-        (colon_bits & keep, !ok_bits & keep)
+        (u64::from(colon_bits), u64::from(!ok_bits & 0xffff))
     };
-    let mut record = |at: usize, mut colon_bits: u32, found: &mut usize| {
-        while colon_bits != 0 && *found < 3 {
-            colons[*found] = at + colon_bits.trailing_zeros() as usize;
-            *found += 1;
-            colon_bits &= colon_bits - 1;
-        }
+    // The first 64 bytes (or all, when shorter) as four 16-byte steps, the
+    // later ones moved back to end at the end of the input: no loop whose
+    // length depends on where the colons are, so no branch that mispredicts
+    // when the names' lengths vary from one context to the next.
+    let (mut colon, mut bad) = (0u64, 0u64);
+    for k in 0..4 {
+        let at = (16 * k).min(n - 16);
+        let (c, x) = step(at);
+        colon |= c << at;
+        bad |= x << at;
+    }
+    let first = colon.trailing_zeros();
+    colon &= colon.wrapping_sub(1);
+    let second = colon.trailing_zeros();
+    colon &= colon.wrapping_sub(1);
+    let third = colon.trailing_zeros();
+    if third == 64 && n > 64 {
+        // Names longer than 64 bytes: rare enough for the portable scan.
+        return scan_names_swar(b);
+    }
+    // Bytes past the third colon (or past the input) do not count.
+    let before = if third == 64 {
+        u64::MAX
+    } else {
+        (1u64 << third) - 1
     };
-    let mut i = 0;
-    while i + 16 <= b.len() {
-        let (c, x) = step(i, 0xffff);
-        bad |= x;
-        record(i, c, &mut found);
-        i += 16;
-        if found == 3 {
-            return (colons, found, bad == 0);
-        }
-    }
-    if i == b.len() {
-        return (colons, found, bad == 0);
-    }
-    if b.len() >= 16 {
-        // The tail: the last 16 bytes, minus those already seen.
-        let at = b.len() - 16;
-        let (c, x) = step(at, 0xffff & !((1u32 << (i - at)) - 1));
-        bad |= x;
-        record(at, c, &mut found);
-        return (colons, found, bad == 0);
-    }
-    // Shorter than 16 bytes (`u:r:t:s0`): byte by byte.
+    let at = |tz: u32| if tz == 64 { n } else { tz as usize };
+    let found = usize::from(first < 64) + usize::from(second < 64) + usize::from(third < 64);
+    ([at(first), at(second), at(third)], found, bad & before == 0)
+}
+
+/// [`scan_names`] a byte at a time: for inputs too short for a vector, and
+/// the reference the fast versions are tested against.
+fn scan_names_bytes(b: &[u8]) -> ([usize; 3], usize, bool) {
+    let mut colons = [b.len(); 3];
+    let mut found = 0;
     let mut plain = true;
-    for (k, &c) in b.iter().enumerate() {
+    for (i, &c) in b.iter().enumerate() {
         if c == b':' {
-            colons[found] = k;
+            colons[found] = i;
             found += 1;
             if found == 3 {
                 break;
@@ -930,26 +938,6 @@ pub(crate) fn context_bytes(raw: &[u8], limits: &Limits) -> Result<SecurityConte
 mod tests {
     use super::*;
 
-    /// What `scan_names` must find: the first three colons, and whether the
-    /// bytes before the third (or all bytes, with fewer) are printable.
-    fn reference(b: &[u8]) -> ([usize; 3], usize, bool) {
-        let mut colons = [b.len(); 3];
-        let mut found = 0;
-        let mut plain = true;
-        for (i, &c) in b.iter().enumerate() {
-            if c == b':' {
-                colons[found] = i;
-                found += 1;
-                if found == 3 {
-                    break;
-                }
-            } else {
-                plain &= plain_name_byte(c);
-            }
-        }
-        (colons, found, plain)
-    }
-
     /// Colons and a bad byte at every position in strings of every length
     /// up to 70: the scanners agree with the reference on the colons, and
     /// never call names plain that are not (they may call plain names bad,
@@ -958,8 +946,16 @@ mod tests {
     fn scanners_agree_with_the_reference() {
         type Scan = fn(&[u8]) -> ([usize; 3], usize, bool);
         let scanners: [(&str, Scan); 2] = [("scan_names", scan_names), ("swar", scan_names_swar)];
-        for len in 0..70 {
-            for (a, b, c) in [(0, 1, 2), (1, 5, 9), (7, 16, 31), (15, 16, 17), (8, 30, 47)] {
+        for len in 0..80 {
+            for (a, b, c) in [
+                (0, 1, 2),
+                (1, 5, 9),
+                (7, 16, 31),
+                (15, 16, 17),
+                (8, 30, 47),
+                (20, 50, 66),
+                (3, 63, 64),
+            ] {
                 for bad_at in [
                     None,
                     Some(0),
@@ -979,7 +975,7 @@ mod tests {
                         if let Some(at) = bad_at.filter(|&at| at < len) {
                             s[at] = bad;
                         }
-                        let want = reference(&s);
+                        let want = scan_names_bytes(&s);
                         for (name, scan) in scanners {
                             let got = scan(&s);
                             assert_eq!((got.0, got.1), (want.0, want.1), "{name} on {s:?}");

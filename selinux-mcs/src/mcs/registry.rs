@@ -153,6 +153,22 @@ struct Cache {
 /// Waits for another process's write transaction: first 200 short polls
 /// (50 us: a transaction usually takes a fraction of a millisecond), then
 /// 1 ms sleeps, giving up after about ten seconds in all (SQLITE_BUSY).
+/// Runs `f` again while SQLite answers "busy" without having waited (its
+/// deadlock avoidance), for as long as a writer waits for the lock.
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let start = std::time::Instant::now();
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && start.elapsed() < lock::WAIT =>
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn busy_wait(count: i32) -> bool {
     match count {
         0..200 => std::thread::sleep(Duration::from_micros(50)),
@@ -217,26 +233,35 @@ impl Registry {
             .busy_handler(Some(busy_wait))
             .map_err(|e| reg.err("set busy handler", e))?;
         let fresh = reg.identify()?;
-        reg.lock = Some(WriteLock::open(&reg.path)?);
-        // Only now that the file is known to be ours (or empty) may anything
-        // be written: journal_mode=WAL rewrites the header.
-        let mode: String = reg
-            .conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        let lock = WriteLock::open(&reg.path)?;
+        {
+            // Processes that open a new registry at once take turns here:
+            // switching to WAL needs an exclusive lock, and SQLite answers
+            // "database is locked" at once, without its busy handler, when
+            // two connections would wait for each other.
+            let _held = lock.lock(lock::WAIT)?;
+            // Only now that the file is known to be ours (or empty) may
+            // anything be written: journal_mode=WAL rewrites the header.
+            let mode: String = retry_busy(|| {
+                reg.conn
+                    .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            })
             .map_err(|e| reg.err("set journal_mode=WAL", e))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(McsError::Database {
-                path: reg.path.clone(),
-                op: "set journal_mode=WAL",
-                source: rusqlite::Error::InvalidQuery,
-            });
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(McsError::Database {
+                    path: reg.path.clone(),
+                    op: "set journal_mode=WAL",
+                    source: rusqlite::Error::InvalidQuery,
+                });
+            }
+            reg.conn
+                .execute_batch("PRAGMA synchronous=FULL")
+                .map_err(|e| reg.err("set synchronous=FULL", e))?;
+            if fresh {
+                reg.create_schema()?;
+            }
         }
-        reg.conn
-            .execute_batch("PRAGMA synchronous=FULL")
-            .map_err(|e| reg.err("set synchronous=FULL", e))?;
-        if fresh {
-            reg.create_schema()?;
-        }
+        reg.lock = Some(lock);
         // Load the free set now (a read transaction), which surfaces damage
         // at open rather than at the first allocation.
         reg.read(|t| t.sync())?;

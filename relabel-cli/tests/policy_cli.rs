@@ -230,3 +230,56 @@ fn restore_refuses_a_missing_path() {
         .code(2)
         .stderr(predicate::str::contains("/nonexistent"));
 }
+
+/// Paths of every kind of rule in the fixture, looked up as files and with
+/// no kind.
+const LOOKUP_PATHS: [&str; 6] = [
+    "/nonexistent-dir/etc/x",
+    "/var/lib/containers/storage/overlay/abc",
+    "/tmp/x",
+    "/var/run/docker.sock",
+    "/mnt/data",
+    "/run/x-does-not-exist-42",
+];
+
+#[cfg(feature = "libselinux")]
+#[test]
+fn lookup_backends_agree() {
+    for kind in [&[][..], &["--type", "file"][..], &["--type", "dir"][..]] {
+        let run = |backend: &str| {
+            let out = relabel()
+                .args(["lookup", "--backend", backend])
+                .args(kind)
+                .arg("--file-contexts")
+                .arg(fixture_fc())
+                .args(LOOKUP_PATHS)
+                .output()
+                .expect("runs");
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{backend}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).expect("UTF-8")
+        };
+        let ours = run("ours");
+        assert_eq!(ours.lines().count(), LOOKUP_PATHS.len());
+        assert_eq!(run("libselinux"), ours, "lookup {kind:?}");
+    }
+}
+
+#[cfg(not(feature = "libselinux"))]
+#[test]
+fn lookup_libselinux_backend_needs_the_feature() {
+    relabel()
+        .args(["lookup", "--backend", "libselinux", "--file-contexts"])
+        .arg(fixture_fc())
+        .args(LOOKUP_PATHS)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "built without the `libselinux` feature",
+        ));
+}

@@ -37,6 +37,10 @@ pub struct LookupArgs {
     /// Print a JSON array of {"path": ..., "context": string or null}.
     #[arg(long)]
     pub json: bool,
+    /// Whose file_contexts engine answers: ours (pure Rust), or libselinux's selabel_lookup
+    /// (only in builds with the `libselinux` feature). Both read the same files.
+    #[arg(long, value_enum, default_value_t = Backend::Ours)]
+    pub backend: Backend,
 }
 
 fn parse_kind(s: &str) -> Result<FileKind, String> {
@@ -81,10 +85,37 @@ fn absolute(path: &Path) -> PathBuf {
     out
 }
 
+/// The error for `--backend libselinux` in a build without the feature.
+#[cfg(not(feature = "libselinux"))]
+fn no_libselinux() -> CliError {
+    CliError::usage(
+        "--backend libselinux: this relabel was built without the `libselinux` feature \
+         (rebuild with `cargo build -p relabel-cli --features libselinux`)",
+    )
+}
+
 /// Runs `relabel lookup`.
 pub fn lookup(args: LookupArgs) -> CmdResult {
-    let fc = load_file_contexts(args.file_contexts.as_deref())?;
+    match args.backend {
+        Backend::Ours => lookup_with(&args, &load_file_contexts(args.file_contexts.as_deref())?),
+        #[cfg(feature = "libselinux")]
+        Backend::Libselinux => {
+            let path = file_contexts_path(args.file_contexts.as_deref())?;
+            let fc =
+                selinux_mcs::system::SelabelFileContexts::open(&path).map_err(CliError::usage)?;
+            lookup_with(&args, &fc)
+        }
+        #[cfg(not(feature = "libselinux"))]
+        Backend::Libselinux => Err(no_libselinux()),
+    }
+}
+
+/// `relabel lookup` with the rules of `fc`'s backend. A lookup that fails
+/// (libselinux can) is said on stderr and makes the exit status 1; the
+/// other paths are still printed.
+fn lookup_with<L: Labeler>(args: &LookupArgs, fc: &L) -> CmdResult {
     let mut results = Vec::with_capacity(args.paths.len());
+    let mut failed = false;
     for path in &args.paths {
         let abs = absolute(path);
         let kind = args.kind.or_else(|| {
@@ -92,7 +123,13 @@ pub fn lookup(args: LookupArgs) -> CmdResult {
                 .ok()
                 .map(|m| FileKind::from_std(m.file_type()))
         });
-        results.push((path, fc.lookup(&abs, kind)));
+        match fc.lookup(&abs, kind) {
+            Ok(ctx) => results.push((path, ctx)),
+            Err(e) => {
+                eprintln!("relabel: {}: lookup failed: {e}", path.display());
+                failed = true;
+            }
+        }
     }
     if args.json {
         let doc: Vec<_> = results
@@ -113,7 +150,7 @@ pub fn lookup(args: LookupArgs) -> CmdResult {
             }
         }
     }
-    Ok(Exit::Success)
+    Ok(if failed { Exit::Failed } else { Exit::Success })
 }
 
 /// Arguments of `relabel restore`.
@@ -154,7 +191,7 @@ pub struct RestoreArgs {
     pub backend: Backend,
 }
 
-/// The file_contexts engines `relabel restore --backend` chooses from.
+/// The file_contexts engines `--backend` chooses from (`lookup`, `restore`).
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     /// selinux-mcs's own FileContexts.
@@ -180,10 +217,7 @@ pub fn restore(args: RestoreArgs) -> CmdResult {
             restore_with(&args, Restorer::new(fc).customizable_types(customizable))
         }
         #[cfg(not(feature = "libselinux"))]
-        Backend::Libselinux => Err(CliError::usage(
-            "--backend libselinux: this relabel was built without the `libselinux` feature \
-             (rebuild with `cargo build -p relabel-cli --features libselinux`)",
-        )),
+        Backend::Libselinux => Err(no_libselinux()),
     }
 }
 

@@ -147,11 +147,10 @@ pub(crate) struct Inner {
     pub(crate) names_end: u32,
     pub(crate) role_at: u32,
     pub(crate) type_at: u32,
-    /// Whether the context has an MLS field.
-    pub(crate) has_range: bool,
-    /// The MLS range, when `has_range`: filled by the parser when it needed
-    /// the category sets anyway (to print non-canonical input canonically,
-    /// or to check dominance), else on first use, from the canonical text.
+    /// The MLS range, when `text` has one after `names_end`: filled by the
+    /// parser when it needed the category sets anyway (to print
+    /// non-canonical input canonically, or to check dominance), else on
+    /// first use, from the canonical text.
     /// Most contexts are parsed to be compared, printed or written, and a
     /// parse that skips two 1024-bit sets takes about 10 ns less.
     pub(crate) range: LazyRange,
@@ -164,7 +163,6 @@ impl Inner {
             names_end: 0,
             role_at: 0,
             type_at: 0,
-            has_range: false,
             range: LazyRange::new(),
         }
     }
@@ -172,17 +170,12 @@ impl Inner {
     /// The range, built from the canonical text on first use.
     #[inline]
     pub(crate) fn range(&self) -> Option<&MlsRange> {
-        if !self.has_range {
-            return None;
-        }
-        Some(self.range.get_or_fill(|range| {
-            let mls = self
-                .text
-                .as_str()
-                .get(self.names_end as usize + 1..)
-                .unwrap_or("");
-            parse::accepted_range(mls, range);
-        }))
+        // The canonical text goes on after the names only with a range.
+        let mls = self.text.as_str().get(self.names_end as usize + 1..)?;
+        Some(
+            self.range
+                .get_or_fill(|range| parse::accepted_range(mls, range)),
+        )
     }
 }
 
@@ -249,7 +242,6 @@ impl SecurityContext {
             names_end,
             role_at,
             type_at,
-            has_range: range.is_some(),
             range: range.map_or_else(LazyRange::new, LazyRange::filled),
         }))
     }
@@ -267,7 +259,6 @@ impl SecurityContext {
             names_end,
             role_at,
             type_at,
-            has_range: range.is_some(),
             range: range.map_or_else(LazyRange::new, LazyRange::filled),
         }))
     }

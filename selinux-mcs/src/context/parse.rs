@@ -755,7 +755,6 @@ impl<'a> Cx<'a> {
         // range is parsed straight into it.
         let mut inner = SecurityContext::block();
         inner.range.clear();
-        inner.has_range = found == 3;
         if found == 3 {
             let mls = &input[colons[2] + 1..];
             if mls.is_empty() {
@@ -857,7 +856,8 @@ pub(crate) fn category_list(input: &str, limits: &Limits) -> Result<CategorySet,
 /// context), read without checking it again.
 ///
 /// A parsed context builds its range on first use, and reading known-good
-/// text this way costs a third of a second, checking parse. Given other
+/// text this way costs a third of what parsing it again with every check
+/// would. Given other
 /// text it writes some range rather than failing, and never panics; debug
 /// builds compare it with the checking parser.
 pub(crate) fn accepted_range(mls: &str, range: &mut MlsRange) {
@@ -938,8 +938,8 @@ pub(crate) fn context_bytes(raw: &[u8], limits: &Limits) -> Result<SecurityConte
 mod tests {
     use super::*;
 
-    /// Colons and a bad byte at every position in strings of every length
-    /// up to 70: the scanners agree with the reference on the colons, and
+    /// Colons and a bad byte at many positions in strings of every length
+    /// up to 80: the scanners agree with the reference on the colons, and
     /// never call names plain that are not (they may call plain names bad,
     /// which only costs the exact check).
     #[test]

@@ -1230,8 +1230,7 @@ mod tests {
 
     /// Entries are labeled in batches across directories: a tree with more
     /// directories than a batch holds, and a directory with more entries
-    /// than a batch holds, are labeled whole, on one thread and on several,
-    /// and the batch never holds more than its bound of open directories.
+    /// than a batch holds, are labeled whole, on one thread and on several.
     #[test]
     fn batches_across_directories_label_everything() {
         let tmp = tempfile::tempdir().unwrap();

@@ -150,9 +150,6 @@ struct Cache {
     writes: u64,
 }
 
-/// Waits for another process's write transaction: first 200 short polls
-/// (50 us: a transaction usually takes a fraction of a millisecond), then
-/// 1 ms sleeps, giving up after about ten seconds in all (SQLITE_BUSY).
 /// Runs `f` again while SQLite answers "busy" without having waited (its
 /// deadlock avoidance), for as long as a writer waits for the lock.
 fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
@@ -169,6 +166,9 @@ fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result
     }
 }
 
+/// Waits for another process's write transaction: first 200 short polls
+/// (50 us: a transaction usually takes a fraction of a millisecond), then
+/// 1 ms sleeps, giving up after about ten seconds in all (SQLITE_BUSY).
 fn busy_wait(count: i32) -> bool {
     match count {
         0..200 => std::thread::sleep(Duration::from_micros(50)),

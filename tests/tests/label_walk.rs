@@ -246,9 +246,12 @@ fn excluded_paths_are_left_alone() {
 }
 
 #[test]
-fn a_symlink_root_is_labeled_itself() {
+fn a_symlink_root_is_labeled_itself_without_dereference() {
     let Some(fx) = Fixture::new() else { return };
-    let report = relabel(Target::Shared).run(fx.root.join("to_dir")).unwrap();
+    let report = relabel(Target::Shared)
+        .dereference(false)
+        .run(fx.root.join("to_dir"))
+        .unwrap();
     assert_eq!((report.visited, report.changed), (1, 1));
     assert_eq!(label_of(&fx.root.join("to_dir")).as_deref(), Some(SHARED));
     fx.assert_outside_untouched();
@@ -390,11 +393,15 @@ fn other_filesystems_are_not_entered_unless_asked() {
 #[test]
 fn json_report_shape() {
     let Some(fx) = Fixture::new() else { return };
-    let report = relabel(Target::Shared).run(&fx.root).unwrap();
+    let mut report = relabel(Target::Shared).run(&fx.root).unwrap();
+    report.hardlinks.sort();
     let json = serde_json::to_value(&report).unwrap();
+    let (h1, h2) = (fx.root.join("hard1"), fx.root.join("hard2"));
     assert_eq!(
         json,
-        serde_json::json!({"visited": 14, "changed": 13, "unchanged": 1, "failed": 0, "failures": []})
+        serde_json::json!({"visited": 14, "changed": 13, "unchanged": 1, "failed": 0, "failures": [],
+            "skipped_mounts": 0, "mount_points": [], "hardlinked": 2,
+            "hardlinks": [h1.to_str().unwrap(), h2.to_str().unwrap()]})
     );
 }
 

@@ -33,6 +33,9 @@ pub enum ErrorKind {
     TooLong,
     /// The file does not exist (`ENOENT`, `ENOTDIR` on a path).
     NotFound,
+    /// The entry is a protected object met inside a tree (a bind mount of
+    /// `/etc`, a hard link to `/etc/shadow`, a home): left alone.
+    Protected,
     /// Any other error; the `io::Error` source says which.
     Other,
 }
@@ -68,6 +71,7 @@ impl ErrorKind {
             ErrorKind::Invalid => "invalid",
             ErrorKind::TooLong => "too-long",
             ErrorKind::NotFound => "not-found",
+            ErrorKind::Protected => "protected",
             ErrorKind::Other => "other",
         }
     }
@@ -83,6 +87,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Invalid => "the stored label is not a valid context",
             ErrorKind::TooLong => "the label is too long for the filesystem",
             ErrorKind::NotFound => "no such file",
+            ErrorKind::Protected => "a protected path",
             ErrorKind::Other => "error",
         })
     }
@@ -129,6 +134,15 @@ pub enum LabelError {
         #[source]
         source: ParseError,
     },
+    /// A protected object met inside a tree, left alone (with force where
+    /// force would allow it, it is not refused).
+    #[error("{}: left alone: it is the protected path {}", path.display(), matched.display())]
+    Protected {
+        /// The entry (the root as given, joined with the names below it).
+        path: PathBuf,
+        /// The protected path it is the same object as.
+        matched: PathBuf,
+    },
 }
 
 impl LabelError {
@@ -147,13 +161,16 @@ impl LabelError {
         match self {
             LabelError::Io { kind, .. } => *kind,
             LabelError::Invalid { .. } => ErrorKind::Invalid,
+            LabelError::Protected { .. } => ErrorKind::Protected,
         }
     }
 
     /// The path the error is about.
     pub fn path(&self) -> &std::path::Path {
         match self {
-            LabelError::Io { path, .. } | LabelError::Invalid { path, .. } => path,
+            LabelError::Io { path, .. }
+            | LabelError::Invalid { path, .. }
+            | LabelError::Protected { path, .. } => path,
         }
     }
 
@@ -161,7 +178,7 @@ impl LabelError {
     pub fn call(&self) -> Option<&'static str> {
         match self {
             LabelError::Io { call, .. } => Some(call),
-            LabelError::Invalid { .. } => None,
+            LabelError::Invalid { .. } | LabelError::Protected { .. } => None,
         }
     }
 
@@ -169,7 +186,7 @@ impl LabelError {
     pub fn raw_os_error(&self) -> Option<i32> {
         match self {
             LabelError::Io { source, .. } => source.raw_os_error(),
-            LabelError::Invalid { .. } => None,
+            LabelError::Invalid { .. } | LabelError::Protected { .. } => None,
         }
     }
 }
@@ -209,6 +226,16 @@ impl PartialEq for LabelError {
                     source: s2,
                 },
             ) => p1 == p2 && r1 == r2 && s1 == s2,
+            (
+                LabelError::Protected {
+                    path: p1,
+                    matched: m1,
+                },
+                LabelError::Protected {
+                    path: p2,
+                    matched: m2,
+                },
+            ) => p1 == p2 && m1 == m2,
             _ => false,
         }
     }
@@ -249,6 +276,15 @@ pub enum ProtectedError {
         /// The subtree it is in.
         matched: PathBuf,
     },
+    /// The path is on a pseudo file system (proc, sysfs, cgroup, ...),
+    /// whatever its name: nothing there is a volume.
+    #[error("refusing to relabel {}: it is on a {fs} file system", path.display())]
+    PseudoFileSystem {
+        /// The path as given.
+        path: PathBuf,
+        /// The file system's type (`proc`, `sysfs`, `devtmpfs`, ...).
+        fs: String,
+    },
     /// The path could not be resolved (it does not exist, or a component
     /// cannot be read).
     #[error("cannot resolve {}: {message}", path.display())]
@@ -275,7 +311,8 @@ impl ProtectedError {
         match self {
             ProtectedError::Protected { matched, .. }
             | ProtectedError::NeedsForce { matched, .. } => matched,
-            ProtectedError::Unresolvable { path, .. } => path,
+            ProtectedError::Unresolvable { path, .. }
+            | ProtectedError::PseudoFileSystem { path, .. } => path,
         }
     }
 

@@ -41,6 +41,8 @@
 
 mod container;
 mod error;
+mod ident;
+mod list;
 pub mod protected;
 mod walk;
 mod xattr;
@@ -50,5 +52,6 @@ pub use container::{
     InitLabelsError, LabelOption, LabelOptionError,
 };
 pub use error::{ErrorKind, LabelError, ProtectedError, RelabelError};
+pub use list::{list_labels, Listed};
 pub use walk::{Failure, LabelFn, Progress, Relabel, Report, Target, DEFAULT_FILE_CONTEXT};
 pub use xattr::{get, get_at, get_deref, get_fd, set, set_at, set_deref, set_fd, XATTR_NAME};

@@ -19,11 +19,14 @@
 //! assert!(protected::check("/usr/share", true).is_ok());
 //! ```
 
+use std::collections::HashMap;
 use std::ffi::{CStr, CString, OsStr, OsString};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 
 use super::error::ProtectedError;
+use super::ident::{self, Ident, OpenRoot};
 
 /// Directories that are never relabeled, whatever the options. The caller's
 /// home and `$SUDO_USER`'s home are refused too (see [`Protection`]).
@@ -224,6 +227,121 @@ impl Protection {
             }
         }
         Ok(resolved)
+    }
+}
+
+/// The protected set as identities (device, inode), captured when a relabel
+/// starts: an object is protected whatever path reaches it (a bind mount of
+/// `/etc`, a symlink, a hard link to `/etc/shadow`). The mount id is left
+/// out of the comparison on purpose: a bind mount is another mount of the
+/// same object, and must match.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Guard {
+    enabled: bool,
+    /// Never relabeled: the object itself.
+    never: HashMap<Ident, PathBuf>,
+    /// Relabeled only with force: the object and everything below it.
+    need_force: HashMap<Ident, PathBuf>,
+}
+
+impl Protection {
+    /// The identities of the protected paths as they are now (paths that do
+    /// not exist protect nothing).
+    pub(crate) fn capture(&self) -> Guard {
+        let mut g = Guard {
+            enabled: self.enabled,
+            ..Guard::default()
+        };
+        if !self.enabled {
+            return g;
+        }
+        let add = |map: &mut HashMap<Ident, PathBuf>, p: &Path| {
+            if let Ok(f) = ident::facts_path(p) {
+                map.entry(f.ident).or_insert_with(|| p.to_path_buf());
+            }
+        };
+        for p in PROTECTED {
+            add(&mut g.never, Path::new(p));
+        }
+        for h in &self.homes {
+            add(&mut g.never, h);
+        }
+        for p in NEED_FORCE {
+            add(&mut g.need_force, Path::new(p));
+        }
+        for h in &self.homes {
+            for d in HOME_NEED_FORCE {
+                add(&mut g.need_force, &h.join(d));
+            }
+        }
+        g
+    }
+}
+
+impl Guard {
+    /// Checks an opened root by what it is: refused when it is a protected
+    /// object, when it or a directory above it (reached through `..` from
+    /// the fd) needs force and `force` is off, or when it is on a pseudo
+    /// file system.
+    pub(crate) fn check_root(
+        &self,
+        path: &Path,
+        root: &OpenRoot,
+        force: bool,
+    ) -> Result<(), ProtectedError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let resolved = || ident::fd_path(root.fd.as_fd()).unwrap_or_else(|_| path.to_path_buf());
+        if let Some(fs) = ident::pseudo_fs(root.fd.as_fd(), root.facts.mount) {
+            return Err(ProtectedError::PseudoFileSystem {
+                path: path.to_path_buf(),
+                fs: fs.to_owned(),
+            });
+        }
+        if let Some(matched) = self.never.get(&root.facts.ident) {
+            return Err(ProtectedError::Protected {
+                path: path.to_path_buf(),
+                resolved: resolved(),
+                matched: matched.clone(),
+            });
+        }
+        if force {
+            return Ok(());
+        }
+        let needs_force = |matched: &PathBuf| ProtectedError::NeedsForce {
+            path: path.to_path_buf(),
+            resolved: resolved(),
+            matched: matched.clone(),
+        };
+        if let Some(m) = self.need_force.get(&root.facts.ident) {
+            return Err(needs_force(m));
+        }
+        let above = ident::ancestors(root.fd.as_fd(), &root.facts).map_err(|e| {
+            ProtectedError::Unresolvable {
+                path: path.to_path_buf(),
+                message: format!("cannot check the directories above it: {e}"),
+            }
+        })?;
+        match above.iter().find_map(|a| self.need_force.get(a)) {
+            Some(m) => Err(needs_force(m)),
+            None => Ok(()),
+        }
+    }
+
+    /// For an entry met inside a tree: the protected path it is, and whether
+    /// force would allow it, or `None` when it may be labeled.
+    pub(crate) fn inside(&self, id: &Ident, force: bool) -> Option<&Path> {
+        if !self.enabled {
+            return None;
+        }
+        if let Some(m) = self.never.get(id) {
+            return Some(m);
+        }
+        if force {
+            return None;
+        }
+        self.need_force.get(id).map(PathBuf::as_path)
     }
 }
 

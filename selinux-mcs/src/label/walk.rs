@@ -36,7 +36,8 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
 use rustix::io::Errno;
 
 use super::error::{LabelError, RelabelError};
-use super::protected::Protection;
+use super::ident::{self, OpenRoot};
+use super::protected::{Guard, Protection};
 use super::xattr::{self, Api};
 use crate::mls::{Level, Limits};
 use crate::{FileKind, SecurityContext};
@@ -132,10 +133,13 @@ impl Failure {
 /// What a relabel did.
 ///
 /// `visited = changed + unchanged + failed`. Entries that vanished during
-/// the walk are not counted; excluded paths and other filesystems' mount
-/// points are not visited. Serializes (serde) to the stable shape
-/// `{"visited": n, "changed": n, "unchanged": n, "failed": n, "failures":
-/// [{"path": "...", "error": "..."}]}`.
+/// the walk are not counted; excluded paths, mount points that were not
+/// entered and hard-linked files left alone by
+/// [`skip_hardlinks`](Relabel::skip_hardlinks) are not visited. Serializes
+/// (serde) to the stable shape `{"visited": n, "changed": n, "unchanged":
+/// n, "failed": n, "failures": [{"path": "...", "error": "..."}],
+/// "skipped_mounts": n, "mount_points": ["..."], "hardlinked": n,
+/// "hardlinks": ["..."]}`.
 #[derive(Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Report {
@@ -153,6 +157,18 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// Whether the walk stopped at the first failure.
     pub stopped: bool,
+    /// Mount points inside the tree that were neither labeled nor entered
+    /// (directories and files, found by mount id, so a bind mount of the
+    /// same file system counts).
+    pub skipped_mounts: u64,
+    /// Their paths, at most [`Relabel::max_failures`] of them.
+    pub mount_points: Vec<PathBuf>,
+    /// Regular files with more than one hard link (labeled, unless
+    /// [`skip_hardlinks`](Relabel::skip_hardlinks)): their other names may
+    /// be outside the tree, and share the label.
+    pub hardlinked: u64,
+    /// Their paths, at most [`Relabel::max_failures`] of them.
+    pub hardlinks: Vec<PathBuf>,
 }
 
 impl Report {
@@ -165,6 +181,10 @@ impl Report {
         self.failed += other.failed;
         self.failures.extend(other.failures);
         self.stopped |= other.stopped;
+        self.skipped_mounts += other.skipped_mounts;
+        self.mount_points.extend(other.mount_points);
+        self.hardlinked += other.hardlinked;
+        self.hardlinks.extend(other.hardlinks);
     }
 
     /// Whether nothing failed.
@@ -196,12 +216,22 @@ impl serde::Serialize for Report {
                 st.end()
             }
         }
-        let mut st = s.serialize_struct("Report", 5)?;
+        struct Paths<'a>(&'a [PathBuf]);
+        impl serde::Serialize for Paths<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(|p| p.to_string_lossy()))
+            }
+        }
+        let mut st = s.serialize_struct("Report", 9)?;
         st.serialize_field("visited", &self.visited)?;
         st.serialize_field("changed", &self.changed)?;
         st.serialize_field("unchanged", &self.unchanged)?;
         st.serialize_field("failed", &self.failed)?;
         st.serialize_field("failures", &Failures(&self.failures))?;
+        st.serialize_field("skipped_mounts", &self.skipped_mounts)?;
+        st.serialize_field("mount_points", &Paths(&self.mount_points))?;
+        st.serialize_field("hardlinked", &self.hardlinked)?;
+        st.serialize_field("hardlinks", &Paths(&self.hardlinks))?;
         st.end()
     }
 }
@@ -239,6 +269,8 @@ pub struct Relabel {
     protection: Option<Protection>,
     max_failures: usize,
     api: Api,
+    dereference: bool,
+    skip_hardlinks: bool,
 }
 
 impl fmt::Debug for Relabel {
@@ -253,6 +285,8 @@ impl fmt::Debug for Relabel {
             .field("stop_on_first_error", &self.stop_on_first_error)
             .field("force", &self.force)
             .field("max_failures", &self.max_failures)
+            .field("dereference", &self.dereference)
+            .field("skip_hardlinks", &self.skip_hardlinks)
             .finish_non_exhaustive()
     }
 }
@@ -284,7 +318,15 @@ impl Relabel {
             protection: None,
             max_failures: 10_000,
             api: Api::Auto,
+            dereference: true,
+            skip_hardlinks: false,
         }
+    }
+
+    /// What every entry gets (replaces the target given to [`new`](Self::new)).
+    pub fn target(&mut self, target: Target) -> &mut Relabel {
+        self.target = target;
+        self
     }
 
     /// The file context whose user, role and type Shared and Private
@@ -301,10 +343,30 @@ impl Relabel {
         self
     }
 
-    /// Stay on the root's filesystem (default): a directory on another
-    /// filesystem (a mount point) is neither labeled nor entered.
+    /// Stay on the root's mount (default): a mount point inside the tree,
+    /// directory or file, is neither labeled nor entered, and the report
+    /// counts and lists it. Mount points are found by mount id (`statx`
+    /// `STATX_MNT_ID`), not by device, so a bind mount of the same file
+    /// system is a mount point too. With `false`, mounts are entered, except
+    /// pseudo file systems (proc, sysfs, ...) and protected objects.
     pub fn one_file_system(&mut self, yes: bool) -> &mut Relabel {
         self.one_file_system = yes;
+        self
+    }
+
+    /// A root given as a symlink: follow it to its target and walk that
+    /// (default, as `chcon` does), or with `false` label the link itself.
+    /// Symlinks inside the tree are never followed either way.
+    pub fn dereference(&mut self, yes: bool) -> &mut Relabel {
+        self.dereference = yes;
+        self
+    }
+
+    /// Leave regular files with more than one hard link alone (default:
+    /// label them, as `chcon`, `restorecon` and podman do). Either way they
+    /// are counted in [`Report::hardlinked`].
+    pub fn skip_hardlinks(&mut self, yes: bool) -> &mut Relabel {
+        self.skip_hardlinks = yes;
         self
     }
 
@@ -390,84 +452,81 @@ impl Relabel {
 
     /// Relabels the tree at `path`.
     ///
-    /// Refuses protected paths (see [`protected`](super::protected)). A
-    /// root that is not a directory (a file, a symlink) is labeled alone,
-    /// never followed. Failures inside the tree are recorded in the report;
-    /// only a root that cannot be opened, a protected root, or a kernel
-    /// without a safe relative call is an error.
+    /// The path is resolved once, to a file descriptor, and every check
+    /// and write after that goes through it: a path whose components are
+    /// swapped meanwhile cannot redirect the relabel. A symlink root is
+    /// followed to its target (see [`dereference`](Self::dereference)); a
+    /// root that is not a directory is labeled alone. Refused: protected
+    /// objects, by identity (see [`protected`](super::protected)): the
+    /// root itself, any directory above it that needs force, and anything
+    /// on a pseudo file system. Failures inside the tree are recorded in
+    /// the report; only a root that cannot be opened, a protected root, or
+    /// a kernel without a safe relative call is an error.
     pub fn run(&self, path: impl AsRef<Path>) -> Result<Report, RelabelError> {
         self.run_counting(path.as_ref()).map(|(report, _)| report)
     }
 
+    /// Makes every check [`run`](Self::run) makes on the root, and writes
+    /// nothing: to check several roots before relabeling any.
+    pub fn check(&self, path: impl AsRef<Path>) -> Result<(), RelabelError> {
+        self.open_checked(path.as_ref()).map(|_| ())
+    }
+
+    /// The root as the walk spells it, opened and checked.
+    fn open_checked<'p>(
+        &self,
+        path: &'p Path,
+    ) -> Result<(Cow<'p, Path>, OpenRoot, Guard), RelabelError> {
+        // Without dereferencing, `link/` would still make the kernel follow
+        // `link`: drop trailing slashes (and `.` components) so that a
+        // symlink root is the link itself.
+        let path: Cow<'p, Path> = if self.dereference {
+            Cow::Borrowed(path)
+        } else {
+            let trimmed: PathBuf = path.components().collect();
+            if trimmed.as_os_str().is_empty() {
+                Cow::Borrowed(path)
+            } else {
+                Cow::Owned(trimmed)
+            }
+        };
+        let protection = match &self.protection {
+            Some(p) => Cow::Borrowed(p),
+            None => Cow::Owned(Protection::system()),
+        };
+        // Every spelling refused by name is still refused (and named as the
+        // user wrote it); the identity checks below are what hold.
+        protection.check(&path, self.force)?;
+        let guard = protection.capture();
+        let root = ident::open_root(&path, self.dereference)
+            .map_err(|e| RelabelError::Root(LabelError::io(&*path, "open", e.into())))?;
+        guard.check_root(&path, &root, self.force)?;
+        Ok((path, root, guard))
+    }
+
     /// [`run`](Self::run), also returning the longest the work queue got.
     fn run_counting(&self, path: &Path) -> Result<(Report, usize), RelabelError> {
-        // `link/` would make the kernel follow `link`: drop trailing slashes
-        // (and `.` components) so that a symlink root is the link itself.
-        let trimmed: PathBuf = path.components().collect();
-        let path = if trimmed.as_os_str().is_empty() {
-            path
-        } else {
-            trimmed.as_path()
-        };
-        let checked = match &self.protection {
-            Some(p) => p.check(path, self.force)?,
-            None => Protection::system().check(path, self.force)?,
-        };
+        let (path, root, guard) = self.open_checked(path)?;
+        let path: &Path = &path;
         let target = self.resolve();
-
-        let root = match rustix::fs::openat(
-            rustix::fs::CWD,
-            path,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
-            Ok(fd) => fd,
-            Err(Errno::NOTDIR) | Err(Errno::LOOP) => {
-                return Ok((self.run_single(path, &target), 0))
-            }
-            Err(e) => return Err(RelabelError::Root(LabelError::io(path, "openat", e.into()))),
-        };
-        let st = rustix::fs::fstat(&root)
-            .map_err(|e| RelabelError::Root(LabelError::io(path, "fstat", e.into())))?;
-        // What was opened must be what was checked: a path swapped between
-        // the check and the open is refused.
-        let same = rustix::fs::stat(&checked)
-            .is_ok_and(|c| c.st_dev == st.st_dev && c.st_ino == st.st_ino);
-        if !same {
-            return Err(RelabelError::Root(LabelError::io(
-                path,
-                "openat",
-                std::io::Error::other(
-                    "the path changed between the protected-path check and the open",
-                ),
-            )));
+        if root.facts.kind != FileType::Directory {
+            return self.run_single(path, &root, &target, guard).map(|r| (r, 0));
         }
+        let dir = ident::reopen_dir(root.fd.as_fd())
+            .map_err(|e| RelabelError::Root(LabelError::io(path, "openat", e.into())))?;
         if self.api == Api::ProcFd || !xattr::at_calls_available() {
-            xattr::proc_fd_usable(root.as_fd()).map_err(RelabelError::NoSafeXattrCall)?;
+            xattr::proc_fd_usable(dir.as_fd()).map_err(RelabelError::NoSafeXattrCall)?;
         }
 
         let excludes = self.resolve_excludes(path);
         if excludes.contains(path) {
             return Ok((Report::default(), 0));
         }
-        let walk = Walk {
-            cfg: self,
-            target,
-            root_dev: st.st_dev,
-            excludes,
-            queue: Mutex::new(Queue {
-                tasks: Vec::new(),
-                pending: 0,
-                peak: 0,
-            }),
-            cond: Condvar::new(),
-            counts: Counts::default(),
-            failures: Mutex::new(Vec::new()),
-            stop: AtomicBool::new(false),
-        };
+        let walk = Walk::new(self, target, guard, excludes);
         let root = Arc::new(DirNode {
-            fd: root,
+            fd: dir,
             path: path.to_path_buf(),
+            mount: root.facts.mount,
         });
         {
             let mut q = walk.lock();
@@ -506,37 +565,37 @@ impl Relabel {
         Ok((walk.into_report(), peak))
     }
 
-    /// The root is not a directory: label it alone, by path, not followed.
-    fn run_single(&self, path: &Path, target: &Resolved) -> Report {
-        let kind = std::fs::symlink_metadata(path)
-            .map(|m| FileKind::from_std(m.file_type()))
-            .unwrap_or(FileKind::File);
-        let walk = Walk {
-            cfg: self,
-            target: target.clone(),
-            root_dev: 0,
-            excludes: HashSet::new(),
-            queue: Mutex::new(Queue {
-                tasks: Vec::new(),
-                pending: 0,
-                peak: 0,
-            }),
-            cond: Condvar::new(),
-            counts: Counts::default(),
-            failures: Mutex::new(Vec::new()),
-            stop: AtomicBool::new(false),
-        };
+    /// The root is not a directory: label it alone, through its fd (by
+    /// `/proc/self/fd/N`, which leads to the object the fd holds; for a
+    /// symlink opened without following, the link itself).
+    fn run_single(
+        &self,
+        path: &Path,
+        root: &OpenRoot,
+        target: &Resolved,
+        guard: Guard,
+    ) -> Result<Report, RelabelError> {
+        let via = ident::proc_fd_path(root.fd.as_fd(), &root.facts)
+            .map_err(RelabelError::NoSafeXattrCall)?;
+        let kind = kind_of(root.facts.kind).unwrap_or(FileKind::File);
+        let walk = Walk::new(self, target.clone(), guard, HashSet::new());
+        if root.facts.kind == FileType::RegularFile && root.facts.nlink > 1 {
+            walk.hardlink(path.to_path_buf());
+            if self.skip_hardlinks {
+                return Ok(walk.into_report());
+            }
+        }
         let mut buf = [0u8; xattr::INLINE];
         let mut tally = Tally::default();
         walk.label(
-            Loc::Path(path),
+            Loc::Proc(&via),
             kind,
             &|| path.to_path_buf(),
             &mut buf,
             &mut tally,
         );
         walk.flush(&mut tally);
-        walk.into_report()
+        Ok(walk.into_report())
     }
 
     /// Excluded paths, spelled as the walk spells them (the root as given
@@ -590,10 +649,12 @@ enum Resolved {
     Custom(Arc<LabelFn>),
 }
 
-/// An open directory: its fd, and its path for reports and custom rules.
+/// An open directory: its fd, its path for reports and custom rules, and
+/// the mount it is on.
 struct DirNode {
     fd: OwnedFd,
     path: PathBuf,
+    mount: u64,
 }
 
 enum Task {
@@ -634,13 +695,23 @@ struct Counts {
 struct Walk<'a> {
     cfg: &'a Relabel,
     target: Resolved,
-    root_dev: u64,
+    guard: Guard,
     excludes: HashSet<PathBuf>,
+    /// Mount points and hard links met (rare: one lock each).
+    seen: Mutex<Seen>,
     queue: Mutex<Queue>,
     cond: Condvar,
     counts: Counts,
     failures: Mutex<Vec<Failure>>,
     stop: AtomicBool,
+}
+
+#[derive(Default)]
+struct Seen {
+    skipped_mounts: u64,
+    mount_points: Vec<PathBuf>,
+    hardlinked: u64,
+    hardlinks: Vec<PathBuf>,
 }
 
 /// Where an entry is.
@@ -650,8 +721,9 @@ enum Loc<'a> {
     Fd(BorrowedFd<'a>),
     /// `name` in the directory `dirfd`.
     At(BorrowedFd<'a>, &'a CStr),
-    /// A path (a root that is not a directory).
-    Path(&'a Path),
+    /// `/proc/self/fd/N` of an `O_PATH` fd (a root that is not a
+    /// directory), followed to the object the fd holds and no further.
+    Proc(&'a CStr),
 }
 
 impl Loc<'_> {
@@ -659,7 +731,7 @@ impl Loc<'_> {
         match self {
             Loc::Fd(fd) => xattr::fget(fd, buf).map_err(|e| (e, "fgetxattr")),
             Loc::At(dirfd, name) => xattr::getxattrat(dirfd, name, buf, api),
-            Loc::Path(p) => xattr::lget(p, buf).map_err(|e| (e, "lgetxattr")),
+            Loc::Proc(p) => xattr::get_follow(p, buf).map_err(|e| (e, "getxattr")),
         }
     }
 
@@ -676,8 +748,8 @@ impl Loc<'_> {
                 rustix::fs::fsetxattr(fd, xattr::NAME, value, flags).map_err(|e| (e, "fsetxattr"))
             }
             Loc::At(dirfd, name) => xattr::setxattrat(dirfd, name, value, flags, api),
-            Loc::Path(p) => {
-                rustix::fs::lsetxattr(p, xattr::NAME, value, flags).map_err(|e| (e, "lsetxattr"))
+            Loc::Proc(p) => {
+                rustix::fs::setxattr(p, xattr::NAME, value, flags).map_err(|e| (e, "setxattr"))
             }
         }
     }
@@ -739,9 +811,9 @@ struct Batch {
     dirs: Vec<Arc<DirNode>>,
     /// NUL-terminated names, back to back.
     names: Vec<u8>,
-    /// Inode number, directory (index in `dirs`), start of the name in
-    /// `names`, and type.
-    entries: Vec<(u64, u32, u32, FileType)>,
+    /// Inode number, directory (index in `dirs`), and start of the name in
+    /// `names`.
+    entries: Vec<(u64, u32, u32)>,
 }
 
 /// Entries a batch holds before it is labeled.
@@ -757,9 +829,9 @@ impl Batch {
         }
     }
 
-    fn push(&mut self, ino: u64, name: &CStr, ft: FileType) {
+    fn push(&mut self, ino: u64, name: &CStr) {
         let dir = self.dirs.len().saturating_sub(1) as u32;
-        self.entries.push((ino, dir, self.names.len() as u32, ft));
+        self.entries.push((ino, dir, self.names.len() as u32));
         self.names.extend_from_slice(name.to_bytes_with_nul());
     }
 
@@ -772,7 +844,51 @@ impl Batch {
     }
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
+    fn new(
+        cfg: &'a Relabel,
+        target: Resolved,
+        guard: Guard,
+        excludes: HashSet<PathBuf>,
+    ) -> Walk<'a> {
+        Walk {
+            cfg,
+            target,
+            guard,
+            excludes,
+            seen: Mutex::new(Seen::default()),
+            queue: Mutex::new(Queue {
+                tasks: Vec::new(),
+                pending: 0,
+                peak: 0,
+            }),
+            cond: Condvar::new(),
+            counts: Counts::default(),
+            failures: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    fn seen(&self) -> MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn skipped_mount(&self, path: PathBuf) {
+        let mut seen = self.seen();
+        seen.skipped_mounts += 1;
+        if seen.mount_points.len() < self.cfg.max_failures {
+            seen.mount_points.push(path);
+        }
+    }
+
+    fn hardlink(&self, path: PathBuf) {
+        let mut seen = self.seen();
+        seen.hardlinked += 1;
+        if seen.hardlinks.len() < self.cfg.max_failures {
+            seen.hardlinks.push(path);
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Queue> {
         // A worker that panicked cannot leave the queue inconsistent (every
         // change is a single push or pop), so a poisoned lock is still fine.
@@ -873,13 +989,7 @@ impl Walk<'_> {
             Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
                 // No longer a directory (swapped for a symlink or a file):
                 // label what is there now, never following it.
-                self.entry(
-                    &parent,
-                    name,
-                    FileType::Unknown,
-                    &mut scratch.xattr,
-                    &mut scratch.tally,
-                );
+                self.entry(&parent, name, &mut scratch.xattr, &mut scratch.tally);
                 self.flush(&mut scratch.tally);
                 return;
             }
@@ -888,12 +998,22 @@ impl Walk<'_> {
                 return self.fail(path, err);
             }
         };
-        let st = match rustix::fs::fstat(&fd) {
-            Ok(st) => st,
-            Err(e) => return self.fail(path.clone(), LabelError::io(&path, "fstat", e.into())),
+        let facts = match ident::facts_fd(fd.as_fd()) {
+            Ok(f) => f,
+            Err(e) => return self.fail(path.clone(), LabelError::io(&path, "statx", e.into())),
         };
-        if self.cfg.one_file_system && st.st_dev != self.root_dev {
-            return; // a mount point: another filesystem
+        if facts.mount != parent.mount {
+            if self.cfg.one_file_system {
+                return self.skipped_mount(path);
+            }
+            if let Some(fs) = ident::pseudo_fs(fd.as_fd(), facts.mount) {
+                let why = std::io::Error::other(format!("a {fs} file system, not entered"));
+                return self.fail(path.clone(), LabelError::io(&path, "fstatfs", why));
+            }
+        }
+        if let Some(matched) = self.guard.inside(&facts.ident, self.cfg.force) {
+            let matched = matched.to_path_buf();
+            return self.fail(path.clone(), LabelError::Protected { path, matched });
         }
         drop(parent);
         self.label(
@@ -903,7 +1023,8 @@ impl Walk<'_> {
             &mut scratch.xattr,
             &mut scratch.tally,
         );
-        self.read(Arc::new(DirNode { fd, path }), scratch);
+        let mount = facts.mount;
+        self.read(Arc::new(DirNode { fd, path, mount }), scratch);
     }
 
     /// Reads `node` a batch at a time, labeling what is not a directory and
@@ -952,7 +1073,7 @@ impl Walk<'_> {
             if ft == FileType::Directory {
                 subdirs.push(name.to_owned());
             } else {
-                batch.push(entry.ino(), name, ft);
+                batch.push(entry.ino(), name);
             }
             if dir.is_buffer_empty() {
                 if batch.is_full() {
@@ -986,7 +1107,7 @@ impl Walk<'_> {
     /// Labels the entries of `batch` in inode order, and empties it.
     fn label_batch(&self, batch: &mut Batch, xbuf: &mut [u8; xattr::INLINE], tally: &mut Tally) {
         batch.entries.sort_unstable_by_key(|e| e.0);
-        for &(_, dir, at, ft) in &batch.entries {
+        for &(_, dir, at) in &batch.entries {
             if self.stop.load(Ordering::Relaxed) {
                 break;
             }
@@ -999,7 +1120,7 @@ impl Walk<'_> {
             ) else {
                 continue; // every entry was pushed with its directory and NUL
             };
-            self.entry(node, name, ft, xbuf, tally);
+            self.entry(node, name, xbuf, tally);
         }
         batch.entries.clear();
         batch.names.clear();
@@ -1007,13 +1128,12 @@ impl Walk<'_> {
     }
 
     /// Labels the non-directory entry `name` of `node`, never following it.
-    /// `ft` unknown means "look": after a swap it may be anything, even a
-    /// directory again, which is then labeled but not entered.
+    /// After a swap it may be anything, even a directory again, which is
+    /// then labeled but not entered.
     fn entry(
         &self,
         node: &Arc<DirNode>,
         name: &CStr,
-        ft: FileType,
         xbuf: &mut [u8; xattr::INLINE],
         tally: &mut Tally,
     ) {
@@ -1021,14 +1141,43 @@ impl Walk<'_> {
         if !self.excludes.is_empty() && self.excludes.contains(&path()) {
             return;
         }
-        let kind = match kind_of(ft) {
-            Some(k) => k,
-            None => match rustix::fs::statat(&node.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
-                Ok(st) => kind_of(FileType::from_raw_mode(st.st_mode)).unwrap_or(FileKind::File),
-                Err(Errno::NOENT) => return,
-                Err(e) => return self.fail(path(), LabelError::io(path(), "fstatat", e.into())),
-            },
+        // One statx per entry: what it is now (it may have been swapped
+        // since it was listed), whether something is mounted on it, and
+        // its links.
+        let facts = match ident::facts_at(node.fd.as_fd(), name) {
+            Ok(f) => f,
+            Err(Errno::NOENT) => return,
+            Err(e) => return self.fail(path(), LabelError::io(path(), "statx", e.into())),
         };
+        let kind = kind_of(facts.kind).unwrap_or(FileKind::File);
+        if facts.mount != node.mount {
+            if self.cfg.one_file_system {
+                return self.skipped_mount(path());
+            }
+            if let Some(fs) = ident::open_path_at(node.fd.as_fd(), name, false)
+                .ok()
+                .and_then(|fd| ident::pseudo_fs(fd.as_fd(), facts.mount))
+            {
+                let why = std::io::Error::other(format!("a {fs} file system, not labeled"));
+                return self.fail(path(), LabelError::io(path(), "fstatfs", why));
+            }
+        }
+        if facts.nlink > 1 && facts.kind == FileType::RegularFile {
+            self.hardlink(path());
+            if let Some(matched) = self.guard.inside(&facts.ident, self.cfg.force) {
+                let matched = matched.to_path_buf();
+                return self.fail(
+                    path(),
+                    LabelError::Protected {
+                        path: path(),
+                        matched,
+                    },
+                );
+            }
+            if self.cfg.skip_hardlinks {
+                return;
+            }
+        }
         // A directory seen here (d_type unknown, or a swap back) is labeled
         // in place but not entered: entering it is the job of an Open task,
         // and re-queueing could loop on a swapping entry.
@@ -1158,7 +1307,12 @@ impl Walk<'_> {
 
     fn into_report(self) -> Report {
         let c = &self.counts;
+        let seen = self.seen.into_inner().unwrap_or_else(|e| e.into_inner());
         Report {
+            skipped_mounts: seen.skipped_mounts,
+            mount_points: seen.mount_points,
+            hardlinked: seen.hardlinked,
+            hardlinks: seen.hardlinks,
             visited: c.visited.load(Ordering::Relaxed),
             changed: c.changed.load(Ordering::Relaxed),
             unchanged: c.unchanged.load(Ordering::Relaxed),
@@ -1317,7 +1471,7 @@ mod tests {
     }
 
     #[test]
-    fn a_trailing_slash_does_not_follow_a_symlink_root() {
+    fn a_symlink_root_is_followed_unless_told_not_to() {
         let tmp = tempfile::tempdir().unwrap();
         if !xattrs_work(tmp.path()) {
             return;
@@ -1327,11 +1481,28 @@ mod tests {
         std::fs::write(real.join("f"), "").unwrap();
         let link = tmp.path().join("link");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        let mut spelled = link.into_os_string();
+        let mut spelled = link.clone().into_os_string();
         spelled.push("/");
-        let report = relabel(Target::Shared).run(&spelled).unwrap();
-        assert_eq!(report.visited, 1);
-        assert!(super::super::get(real.join("f")).is_err());
+        // Not dereferenced: the link itself, even spelled `link/`.
+        for p in [link.as_os_str(), spelled.as_os_str()] {
+            let report = relabel(Target::Shared).dereference(false).run(p).unwrap();
+            assert_eq!(report.visited, 1);
+            assert!(super::super::get(real.join("f")).is_err());
+            assert!(super::super::get(&link).is_ok());
+        }
+        // Dereferenced (the default): the directory it points to, walked.
+        let report = relabel(Target::Private("s0:c1,c2".parse().unwrap()))
+            .run(&link)
+            .unwrap();
+        assert_eq!((report.visited, report.changed), (2, 2));
+        let want = "system_u:object_r:container_file_t:s0:c1,c2";
+        assert_eq!(super::super::get(real.join("f")).unwrap().to_string(), want);
+        assert_eq!(super::super::get(&real).unwrap().to_string(), want);
+        // The link keeps the label it had.
+        assert_eq!(
+            super::super::get(&link).unwrap().to_string(),
+            "system_u:object_r:container_file_t:s0"
+        );
     }
 
     #[test]

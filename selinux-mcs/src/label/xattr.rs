@@ -60,7 +60,7 @@ pub(crate) fn lget(path: impl rustix::path::Arg, buf: &mut [u8]) -> Result<usize
 }
 
 /// `getxattr`, following symlinks; an empty `buf` asks for the size.
-fn get_follow(path: &Path, buf: &mut [u8]) -> Result<usize, Errno> {
+pub(crate) fn get_follow(path: impl rustix::path::Arg, buf: &mut [u8]) -> Result<usize, Errno> {
     if buf.is_empty() {
         rustix::fs::getxattr_query(path, NAME)
     } else {

@@ -29,7 +29,8 @@ fn apply_shared_json_then_nothing_to_change() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         json,
-        serde_json::json!({"visited": 4, "changed": 4, "unchanged": 0, "failed": 0, "failures": []})
+        serde_json::json!({"visited": 4, "changed": 4, "unchanged": 0, "failed": 0, "failures": [],
+            "skipped_mounts": 0, "mount_points": [], "hardlinked": 0, "hardlinks": []})
     );
     relabel()
         .args(["apply", "--shared"])
@@ -240,4 +241,140 @@ fn apply_private_owner_takes_its_pair_from_the_registry() {
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list[0]["owner"], "vol1");
     assert_eq!(list[0]["level"], level.as_str());
+}
+
+/// Issue 12, finding 6: a symlink given as the volume is followed to the
+/// directory (as chcon does); `-h` labels the link itself.
+#[test]
+fn a_symlink_volume_is_followed_unless_no_dereference() {
+    let Some(tmp) = volume() else { return };
+    let link = tmp.path().join("linkdir");
+    std::os::unix::fs::symlink(tmp.path().join("v/a"), &link).expect("test setup");
+    relabel()
+        .args(["apply", "--shared", "-h"])
+        .arg(&link)
+        .assert()
+        .success()
+        .stdout("1 visited, 1 changed, 0 unchanged, 0 failed\n");
+    assert!(selinux_mcs::label::get(tmp.path().join("v/a/f")).is_err());
+    relabel()
+        .args(["apply", "--shared"])
+        .arg(&link)
+        .assert()
+        .success()
+        .stdout("2 visited, 2 changed, 0 unchanged, 0 failed\n");
+    let f = selinux_mcs::label::get(tmp.path().join("v/a/f")).expect("labeled");
+    assert_eq!(f.to_string(), "system_u:object_r:container_file_t:s0");
+    // --help is still there, long only.
+    relabel()
+        .args(["apply", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--no-dereference"));
+}
+
+/// Issue 12, finding 8: contradictory flags and absurd thread counts are
+/// bad input naming the flags, and nothing is written.
+#[test]
+fn contradictory_flags_and_thread_counts_are_refused() {
+    let Some(tmp) = volume() else { return };
+    let v = tmp.path().join("v");
+    for (args, names) in [
+        (
+            &["--shared", "--level", "s0:c1,c2"][..],
+            ["--shared", "--level"],
+        ),
+        (
+            &["--context", "u:r:t:s0", "--level", "s0:c1,c2"][..],
+            ["--context", "--level"],
+        ),
+        (&["--shared", "--owner", "x"][..], ["--shared", "--owner"]),
+        (
+            &["--private", "--level", "s0:c1,c2", "--owner", "x"][..],
+            ["--level", "--owner"],
+        ),
+    ] {
+        let out = relabel()
+            .arg("apply")
+            .args(args)
+            .arg(&v)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for n in names {
+            assert!(err.contains(n), "{args:?}: {err}");
+        }
+    }
+    for n in ["0", "257", "18446744073709551615", "-1"] {
+        relabel()
+            .args(["apply", "--shared", &format!("--threads={n}")])
+            .arg(&v)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--threads"));
+    }
+    assert!(
+        selinux_mcs::label::get(v.join("a/f")).is_err(),
+        "nothing written"
+    );
+    relabel()
+        .args(["apply", "--shared", "--threads", "256"])
+        .arg(&v)
+        .assert()
+        .success();
+}
+
+/// Issue 12, finding 13: `show -R` walks by fd: past PATH_MAX, and JSON is
+/// streamed as valid JSON.
+#[test]
+fn show_recursive_goes_past_path_max() {
+    let Some(tmp) = volume() else { return };
+    let root = tmp.path().join("deep");
+    std::fs::create_dir(&root).expect("test setup");
+    // 20 levels of 250-byte names: about 5,000 bytes, over PATH_MAX.
+    let name = "d".repeat(250);
+    let mut dir = std::fs::File::open(&root).expect("test setup");
+    for _ in 0..20 {
+        rustix::fs::mkdirat(&dir, name.as_str(), rustix::fs::Mode::from_raw_mode(0o755))
+            .expect("test setup");
+        let next = rustix::fs::openat(
+            &dir,
+            name.as_str(),
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY,
+            rustix::fs::Mode::empty(),
+        )
+        .expect("test setup");
+        dir = std::fs::File::from(next);
+    }
+    rustix::fs::openat(
+        &dir,
+        "leaf",
+        rustix::fs::OFlags::CREATE | rustix::fs::OFlags::WRONLY,
+        rustix::fs::Mode::from_raw_mode(0o644),
+    )
+    .expect("test setup");
+    let out = relabel()
+        .args(["show", "-R"])
+        .arg(&root)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 22);
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.starts_with("? ") && last.ends_with("/leaf"), "{last}");
+    assert!(last.len() > 5000);
+    let out = relabel()
+        .args(["show", "-R", "--json"])
+        .arg(&root)
+        .output()
+        .expect("runs");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(json.as_array().map(Vec::len), Some(22));
 }

@@ -229,8 +229,49 @@ pub unsafe extern "C" fn selinux_mcs_relabel_set_threads(
     }
 }
 
-/// Stay on the root's filesystem (default true): a mount point inside the
-/// tree is neither labeled nor entered.
+/// A root given as a symlink: follow it to its target and relabel that
+/// (true, the default, as chcon does), or label the link itself (false).
+/// Symlinks inside the tree are never followed.
+///
+/// # Safety
+/// `relabel` is NULL or a live handle not used by another thread meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn selinux_mcs_relabel_set_dereference(
+    relabel: *mut selinux_mcs_relabel,
+    yes: bool,
+) -> c_int {
+    // SAFETY: forwarded.
+    unsafe {
+        set(relabel, |r| {
+            r.dereference(yes);
+            Ok(())
+        })
+    }
+}
+
+/// Leave regular files with more than one hard link alone (default false:
+/// they are labeled, as chcon does, and counted in the report's JSON
+/// `hardlinked`).
+///
+/// # Safety
+/// `relabel` is NULL or a live handle not used by another thread meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn selinux_mcs_relabel_set_skip_hardlinks(
+    relabel: *mut selinux_mcs_relabel,
+    yes: bool,
+) -> c_int {
+    // SAFETY: forwarded.
+    unsafe {
+        set(relabel, |r| {
+            r.skip_hardlinks(yes);
+            Ok(())
+        })
+    }
+}
+
+/// Stay on the root's mount (default true): a mount point inside the tree
+/// (found by mount id, so bind mounts and single bind-mounted files count)
+/// is neither labeled nor entered; the report's JSON lists it.
 ///
 /// # Safety
 /// `relabel` is NULL or a live handle not used by another thread meanwhile.

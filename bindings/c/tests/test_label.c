@@ -199,7 +199,8 @@ static void test_relabel(void) {
     assert(fpath == SENTINEL);
     char *json = SENTINEL;
     CHECK_OK(selinux_mcs_report_json(report, &json));
-    CHECK_STR(json, "{\"visited\":5,\"changed\":5,\"unchanged\":0,\"failed\":0,\"failures\":[]}");
+    CHECK_STR(json, "{\"visited\":5,\"changed\":5,\"unchanged\":0,\"failed\":0,\"failures\":[],"
+                    "\"skipped_mounts\":0,\"mount_points\":[],\"hardlinked\":0,\"hardlinks\":[]}");
     selinux_mcs_string_free(json);
     selinux_mcs_report_free(report);
     const char *all[] = {t.root, t.a, t.sub, t.b, t.escape};
@@ -252,10 +253,16 @@ static void test_relabel(void) {
     check_label(t.a, FILE_T ":s0:c3,c4");
     check_label(t.b, "system_u:object_r:svirt_sandbox_file_t:s0");
 
-    /* A symlink root is labeled itself, alone, not followed. */
+    /* A symlink root is followed by default (a is already labeled), and
+     * labeled itself, alone, without dereferencing. */
     char *rootlink = path_in_dir("rootlink");
     assert(symlink("tree/a", rootlink) == 0);
     CHECK_OK(selinux_mcs_relabel_set_max_failures(rl, 100));
+    CHECK_OK(selinux_mcs_relabel_run(rl, rootlink, &report));
+    check_counts(report, 1, 0, 1, 0);
+    selinux_mcs_report_free(report);
+    CHECK_OK(selinux_mcs_relabel_set_dereference(rl, false));
+    CHECK_OK(selinux_mcs_relabel_set_skip_hardlinks(rl, false));
     CHECK_OK(selinux_mcs_relabel_run(rl, rootlink, &report));
     check_counts(report, 1, 1, 0, 0);
     selinux_mcs_report_free(report);

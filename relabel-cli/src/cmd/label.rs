@@ -3,6 +3,7 @@
 //! labels a fresh mount.
 
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,8 +11,7 @@ use serde_json::json;
 
 use selinux_mcs::label::protected::{self, Protection};
 use selinux_mcs::label::{
-    self, ErrorKind, Failure, LabelError, Relabel, RelabelError, Report, Target,
-    DEFAULT_FILE_CONTEXT,
+    self, Failure, LabelError, Relabel, RelabelError, Report, Target, DEFAULT_FILE_CONTEXT,
 };
 use selinux_mcs::mls::Level;
 use selinux_mcs::policy::Root;
@@ -19,11 +19,28 @@ use selinux_mcs::SecurityContext;
 
 use crate::exit::{CliError, CmdResult, Exit};
 
+/// What `relabel apply` guarantees, in one paragraph (README's safety
+/// section says the same at length).
+pub const SAFETY_HELP: &str = "\
+Safety: each PATH is opened once and every check and write after that goes through the \
+open file, so renaming or swapping its components meanwhile cannot redirect the relabel. \
+A symlink given as PATH is followed (as chcon does; -h labels the link itself); symlinks \
+inside the tree are labeled themselves and never followed. Protected objects are refused by \
+identity (device and inode, so a bind mount or symlink of /etc is /etc): the root itself, a \
+directory above it that needs --force, and protected objects met inside the tree; anything \
+on a pseudo file system (proc, sysfs, cgroup, devtmpfs, ...) is refused. Mount points inside \
+the tree (found by mount id, so bind mounts count, files too) are neither labeled nor entered \
+unless --cross-mounts, and are listed. Regular files with several hard links are labeled (as \
+chcon, restorecon and podman do) and listed; their other names may be outside the tree \
+(--skip-hardlinks leaves them alone). Not guaranteed: entries inside the tree replaced by \
+another process between the check and the write are labeled as whatever is there then \
+(never followed); mounts made during the walk may be missed.";
+
 fn apply_help() -> String {
     format!(
         "Writes: the security.selinux label of every entry whose label differs (none with --dry-run); \
-         the registry with --owner.\n\n\
-         Protected paths (compared after resolving ., .., //, relative paths and symlinks):\n{}\n\n\
+         the registry with --owner (never with --dry-run).\n\n{SAFETY_HELP}\n\n\
+         Protected paths (compared by identity, and by name after resolving ., .., //, relative paths and symlinks):\n{}\n\n\
          Examples:\n  relabel apply --shared /srv/volume\n  \
          relabel apply --private --level s0:c1,c2 --json /srv/volume\n  \
          relabel apply --context system_u:object_r:container_file_t:s0 --dry-run -v /srv/volume",
@@ -35,10 +52,12 @@ fn apply_help() -> String {
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = apply_help(),
+    disable_help_flag = true,
     group(clap::ArgGroup::new("target").required(true).args(["context", "shared", "private"]))
 )]
 pub struct ApplyArgs {
-    /// The trees (or single files) to relabel. Symlinks are labeled
+    /// The trees (or single files) to relabel. A symlink given here is
+    /// followed to its target (see -h); symlinks inside are labeled
     /// themselves, never followed.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -57,12 +76,17 @@ pub struct ApplyArgs {
         long,
         value_name = "LEVEL",
         requires = "private",
-        conflicts_with = "owner"
+        conflicts_with_all = ["owner", "shared", "context"]
     )]
     pub level: Option<String>,
     /// With --private: the owner whose pair the MCS registry holds
     /// (allocated on first use, the same afterwards).
-    #[arg(long, value_name = "NAME", requires = "private")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "private",
+        conflicts_with_all = ["shared", "context"]
+    )]
     pub owner: Option<String>,
     /// With --owner: the registry database (default: $SELINUX_MCS_DB, else
     /// /var/lib/selinux-mcs/mcs.db for root, the XDG state directory otherwise).
@@ -76,13 +100,21 @@ pub struct ApplyArgs {
     /// Count what would change; write nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
-    /// Enter other filesystems mounted inside the tree (default: stay on
-    /// the root's filesystem).
+    /// Enter mount points inside the tree (default: neither label nor
+    /// enter them, and list them). Pseudo file systems and protected
+    /// objects are still refused.
     #[arg(long)]
     pub cross_mounts: bool,
-    /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    /// Label a symlink given as PATH itself instead of following it.
+    #[arg(short = 'h', long)]
+    pub no_dereference: bool,
+    /// Leave regular files with more than one hard link alone (default:
+    /// label them, and list them).
+    #[arg(long)]
+    pub skip_hardlinks: bool,
+    /// Worker threads, 1 to 256 (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     /// Allow paths under /etc, /usr, /boot, ~/.ssh and ~/.gnupg.
     #[arg(short = 'F', long)]
     pub force: bool,
@@ -93,9 +125,13 @@ pub struct ApplyArgs {
     /// n, "failed": n, "failures": [{"path": ..., "error": ...}]}.
     #[arg(long)]
     pub json: bool,
-    /// Print every path changed (or, with --dry-run, that would be).
+    /// Print every path changed (or, with --dry-run, that would be), and
+    /// every hard-linked file and skipped mount point.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Print help (-h is --no-dereference, as in chcon).
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
 }
 
 /// The level the MCS registry holds for `owner` (allocating it on first
@@ -126,41 +162,43 @@ fn file_context(arg: Option<&str>) -> Result<SecurityContext, CliError> {
 
 /// Runs `relabel apply`.
 pub fn apply(args: ApplyArgs) -> CmdResult {
-    // Everything is checked before anything is written.
+    // Everything is checked before anything is written: flags, contexts,
+    // every root (by identity), and only then the registry.
     let target = if let Some(text) = &args.context {
-        Target::Context(parse_context("context", text)?)
+        Some(Target::Context(parse_context("context", text)?))
     } else if args.shared {
-        Target::Shared
+        Some(Target::Shared)
     } else if let Some(text) = &args.level {
-        Target::Private(
-            text.parse()
-                .map_err(|e| CliError::usage(format!("bad level {text:?}: {e}")))?,
-        )
-    } else if let Some(owner) = &args.owner {
-        Target::Private(registry_level(owner, args.db.as_deref())?)
+        Some(Target::Private(text.parse().map_err(|e| {
+            CliError::usage(format!("bad level {text:?}: {e}"))
+        })?))
+    } else if args.owner.is_some() {
+        None // from the registry, once every root is checked
     } else {
         return Err(CliError::usage(
             "--private needs --level LEVEL or --owner NAME",
         ));
     };
-    let mut relabel = Relabel::new(target);
+    let mut relabel = Relabel::new(target.clone().unwrap_or(Target::Shared));
     if args.context.is_none() {
         relabel.file_context(file_context(args.file_context.as_deref())?);
     }
-    let protection = Protection::system();
-    for path in &args.paths {
-        protection
-            .check(path, args.force)
-            .map_err(CliError::usage)?;
-    }
     relabel
-        .protection(protection)
+        .protection(Protection::system())
         .force(args.force)
         .dry_run(args.dry_run)
         .one_file_system(!args.cross_mounts)
-        .threads(args.threads.unwrap_or(0));
+        .dereference(!args.no_dereference)
+        .skip_hardlinks(args.skip_hardlinks)
+        .threads(args.threads.map_or(0, usize::from));
     for e in &args.exclude {
         relabel.exclude(e);
+    }
+    for path in &args.paths {
+        check_root(&relabel, path)?;
+    }
+    if let (None, Some(owner)) = (&target, &args.owner) {
+        relabel.target(owner_target(owner, args.db.as_deref(), args.dry_run)?);
     }
     if args.verbose && !args.json {
         let verb = if args.dry_run {
@@ -190,8 +228,55 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
         bar.finish_and_clear();
     }
     let report = result?;
-
+    if args.verbose && !args.json {
+        for p in &report.hardlinks {
+            println!(
+                "hard-linked (its other names share the label): {}",
+                p.display()
+            );
+        }
+    }
     finish(&report, args.json, args.dry_run)
+}
+
+/// A root that the relabel would refuse is bad input (status 2); one that
+/// cannot be opened is a failure (status 1). Nothing has been written yet.
+fn check_root(relabel: &Relabel, path: &Path) -> Result<(), CliError> {
+    match relabel.check(path) {
+        Ok(()) => Ok(()),
+        Err(RelabelError::Protected(e)) => Err(CliError::usage(e)),
+        Err(e) => Err(CliError::failed(e)),
+    }
+}
+
+/// The target for `--private --owner`: the pair the registry holds, or a
+/// new one. A dry run allocates nothing: it says which pair it would use.
+fn owner_target(owner: &str, db: Option<&Path>, dry_run: bool) -> Result<Target, CliError> {
+    if !dry_run {
+        return Ok(Target::Private(registry_level(owner, db)?));
+    }
+    match peek_owner_level(owner, db)? {
+        Some(level) => {
+            eprintln!("relabel: dry run: {owner} holds {level}; it would be used");
+            Ok(Target::Private(level))
+        }
+        None => {
+            eprintln!("relabel: dry run: {owner} holds no pair; a new pair would be allocated");
+            // Counted against a pair no entry can hold yet: every label
+            // would change.
+            Ok(Target::Custom(std::sync::Arc::new(|_, _, _| {
+                Some(
+                    SecurityContext::new("unallocated_u", "object_r", "unallocated_t", None)
+                        .ok()?,
+                )
+            })))
+        }
+    }
+}
+
+// TEMP until the registry's read-only peek lands.
+fn peek_owner_level(_owner: &str, _db: Option<&Path>) -> Result<Option<Level>, CliError> {
+    Ok(None)
 }
 
 /// Prints a report (JSON, or failures on stderr and a summary line) and
@@ -212,7 +297,10 @@ pub fn finish(report: &Report, json: bool, dry_run: bool) -> CmdResult {
                 report.failed - report.failures.len() as u64
             );
         }
-        println!(
+        for p in &report.mount_points {
+            eprintln!("relabel: skipped mount point {}", p.display());
+        }
+        let mut summary = format!(
             "{} visited, {} {}, {} unchanged, {} failed",
             report.visited,
             report.changed,
@@ -220,6 +308,17 @@ pub fn finish(report: &Report, json: bool, dry_run: bool) -> CmdResult {
             report.unchanged,
             report.failed
         );
+        if report.hardlinked > 0 {
+            summary += &format!(", {} hard-linked", report.hardlinked);
+        }
+        if report.skipped_mounts > 0 {
+            summary += &format!(
+                "; skipped {} mount point{} (--cross-mounts to enter them)",
+                report.skipped_mounts,
+                if report.skipped_mounts == 1 { "" } else { "s" }
+            );
+        }
+        println!("{summary}");
     }
     Ok(if report.is_success() {
         Exit::Success
@@ -271,19 +370,23 @@ pub struct ShowArgs {
 /// Runs `relabel show`.
 pub fn show(args: ShowArgs) -> CmdResult {
     let mut failed = false;
-    let mut out = Vec::new();
-    // Text is printed as the walk goes; JSON is one array at the end.
-    let mut emit = |path: &Path, result: Result<SecurityContext, LabelError>| {
-        let (label, error) = match result {
-            Ok(ctx) => (Some(ctx.to_string()), None),
-            Err(e) if e.kind() == ErrorKind::NoLabel => (None, None),
+    // Streamed, JSON too: one entry is printed as soon as it is read.
+    let mut first = true;
+    if args.json {
+        print!("[");
+    }
+    let mut emit = |path: &Path, label: Result<Option<SecurityContext>, LabelError>| {
+        let (label, error) = match label {
+            Ok(ctx) => (ctx.map(|c| c.to_string()), None),
             Err(e) => {
                 failed = true;
                 (None, Some(e.to_string()))
             }
         };
         if args.json {
-            out.push(json!({"path": path.to_string_lossy(), "label": label, "error": error}));
+            let sep = if std::mem::take(&mut first) { "" } else { "," };
+            let entry = json!({"path": path.to_string_lossy(), "label": label, "error": error});
+            print!("{sep}{entry}");
         } else if let Some(e) = &error {
             eprintln!("relabel: {e}");
         } else {
@@ -291,42 +394,18 @@ pub fn show(args: ShowArgs) -> CmdResult {
         }
     };
     for path in &args.paths {
-        visit(path, args.recursive, true, &mut emit);
+        let listed = label::list_labels(path, args.recursive, |e| {
+            emit(e.path, e.label);
+            ControlFlow::Continue(())
+        });
+        if let Err(e) = listed {
+            emit(path, Err(e));
+        }
     }
     if args.json {
-        println!("{}", serde_json::Value::Array(out));
+        println!("]");
     }
     Ok(if failed { Exit::Failed } else { Exit::Success })
-}
-
-/// Gives `emit` the label of `path` and, when recursive, of everything under
-/// it, in name order; symlinks are not followed.
-fn visit(
-    path: &Path,
-    recursive: bool,
-    top: bool,
-    emit: &mut dyn FnMut(&Path, Result<SecurityContext, LabelError>),
-) {
-    emit(path, label::get(path));
-    if !recursive || !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
-        return;
-    }
-    let entries = match std::fs::read_dir(path) {
-        Ok(e) => e,
-        Err(e) => {
-            if top || e.kind() != std::io::ErrorKind::NotFound {
-                emit(path, Err(LabelError::io(path, "opendir", e)));
-            }
-            return;
-        }
-    };
-    let mut names: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.file_name()))
-        .collect();
-    names.sort();
-    for name in names {
-        visit(&path.join(name), recursive, false, emit);
-    }
 }
 
 /// Arguments of `relabel mount-option`.

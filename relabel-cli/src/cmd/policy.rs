@@ -182,6 +182,10 @@ pub struct RestoreArgs {
     /// Print every change.
     #[arg(short = 'v', long)]
     pub verbose: bool,
+    /// With -R: enter mount points inside the tree (default: neither
+    /// restore nor enter them, and list them).
+    #[arg(long, requires = "recursive")]
+    pub cross_mounts: bool,
     /// Print the report as JSON (the same shape as `relabel apply --json`).
     #[arg(long)]
     pub json: bool,
@@ -291,7 +295,8 @@ where
         relabel
             .protection(Protection::unrestricted())
             .dry_run(args.dry_run)
-            .one_file_system(true);
+            .dereference(false)
+            .one_file_system(!args.cross_mounts);
         if verbose {
             relabel.on_change(move |path, ctx| println!("{verb} {} to {ctx}", path.display()));
         }

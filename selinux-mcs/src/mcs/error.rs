@@ -110,7 +110,10 @@ pub enum McsError {
         owner: String,
     },
     /// The file exists but is not a selinux-mcs registry. Nothing was written.
-    #[error("{} is not a selinux-mcs registry: {reason}; refusing to touch it", Escaped::path(path))]
+    #[error(
+        "{} is not a selinux-mcs registry: {reason}; refusing to touch it",
+        Escaped::path(path)
+    )]
     NotARegistry {
         /// The database file.
         path: PathBuf,
@@ -151,7 +154,10 @@ pub enum McsError {
     },
     /// Another process held the registry's write lock for too long (it may
     /// be stopped or hung).
-    #[error("registry lock {} is still held by another process after {waited:?}", Escaped::path(path))]
+    #[error(
+        "registry lock {} is still held by another process after {waited:?}",
+        Escaped::path(path)
+    )]
     Busy {
         /// The lock file.
         path: PathBuf,

@@ -151,11 +151,7 @@ fn lookup_with<L: Labeler>(args: &LookupArgs, fc: &L) -> CmdResult {
     } else {
         for (path, ctx) in &results {
             match ctx {
-                Some(ctx) => outln!(
-                    "{}\t{}",
-                    Escaped::path(path),
-                    Escaped::str(&ctx.to_string())
-                ),
+                Some(ctx) => outln!("{}\t{}", Escaped::path(path), Escaped::str(ctx.as_ref())),
                 None => outln!("{}\t<<none>>", Escaped::path(path)),
             }
         }
@@ -307,7 +303,7 @@ where
                 outln!(
                     "{verb} {} to {}",
                     Escaped::path(path),
-                    Escaped::str(&ctx.to_string())
+                    Escaped::str(ctx.as_ref())
                 )
             });
         }
@@ -351,7 +347,7 @@ where
                         outln!(
                             "{verb} {} to {}",
                             Escaped::path(path),
-                            Escaped::str(&ctx.to_string())
+                            Escaped::str(ctx.as_ref())
                         );
                     }
                 }

@@ -14,6 +14,16 @@ pub enum Exit {
     Usage = 2,
     /// The MCS pool has no free pair left.
     Exhausted = 3,
+    /// Standard output was closed before everything was printed (`EPIPE`:
+    /// `relabel apply -v DIR | head -1`); the command stopped there, quietly.
+    ///
+    /// 141 is 128 + SIGPIPE (13): the status a shell reports for a program
+    /// that the default SIGPIPE ended, as `yes | head -1` leaves in
+    /// `PIPESTATUS`. Scripts under `set -o pipefail` already recognize it
+    /// (and often tolerate it), it never collides with the small statuses
+    /// above, and it is not 0: a command cut short (an `apply` that stopped
+    /// relabeling midway) must not claim it did everything.
+    OutputClosed = 141,
 }
 
 /// The text `relabel --help` shows about exit statuses.
@@ -22,7 +32,9 @@ Exit status:
   0  success (for `check`: the evaluation ran, whatever it decided)
   1  the operation failed for some paths (the report lists them)
   2  bad usage or input: a context, level, path or number that does not parse
-  3  the MCS pool is exhausted: no free category pair is left";
+  3  the MCS pool is exhausted: no free category pair is left
+141  standard output was closed before everything was printed (as by `| head`):
+     the command stopped there (labels written so far stay; run it again)";
 
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> ExitCode {

@@ -84,6 +84,7 @@
 #![deny(missing_docs)]
 
 pub mod context;
+pub mod escape;
 pub mod explain;
 mod file_kind;
 pub mod label;

@@ -6,6 +6,7 @@ use selinux_mcs::mcs::{ConstrainedTypes, Decision, Permission};
 use selinux_mcs::SecurityContext;
 
 use crate::exit::{CliError, CmdResult, Exit};
+use crate::out;
 
 /// Arguments of `relabel check`.
 #[derive(clap::Args, Debug)]
@@ -65,17 +66,18 @@ pub fn run(args: Args) -> CmdResult {
             "missing_categories".to_owned(),
             json!(missing.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
         );
-        println!("{}", serde_json::Value::Object(doc));
+        out::json(&doc)?;
         return Ok(Exit::Success);
     }
-    println!("process: {process}");
-    println!("file:    {file}");
+    // Parsed contexts hold no control characters and print canonically.
+    outln!("process: {process}");
+    outln!("file:    {file}");
     for (p, d) in &decisions {
         let verdict = if d.allowed() { "allowed" } else { "denied" };
-        println!("{:<7} {verdict}: {}", format!("{p}:"), d.reason());
+        outln!("{:<7} {verdict}: {}", format!("{p}:"), d.reason());
     }
     if !missing.is_empty() {
-        println!("missing categories: {missing}");
+        outln!("missing categories: {missing}");
     }
     Ok(Exit::Success)
 }

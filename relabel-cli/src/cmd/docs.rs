@@ -1,13 +1,13 @@
 //! `relabel completions` and `relabel man`: generated from the same clap
 //! definition as the parser, so they cannot drift from it.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::CommandFactory;
 
 use crate::cli::Cli;
 use crate::exit::{CliError, CmdResult, Exit};
+use crate::out::{self, Escaped};
 
 /// Arguments of `relabel completions`.
 #[derive(clap::Args, Debug)]
@@ -23,7 +23,9 @@ pub struct CompletionsArgs {
 /// Runs `relabel completions`.
 pub fn completions(args: CompletionsArgs) -> CmdResult {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "relabel", &mut std::io::stdout());
+    // Through out::Writer: clap_complete panics on a write error, and a
+    // closed stdout must end the command as it does everywhere else.
+    clap_complete::generate(args.shell, &mut cmd, "relabel", &mut out::Writer);
     Ok(Exit::Success)
 }
 
@@ -45,20 +47,22 @@ pub fn man(args: ManArgs) -> CmdResult {
     let cmd = Cli::command();
     match args.dir {
         Some(dir) => {
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| CliError::failed(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                CliError::failed(format!("cannot create {}: {e}", Escaped::path(&dir)))
+            })?;
             clap_mangen::generate_to(cmd, &dir).map_err(|e| {
-                CliError::failed(format!("cannot write man pages to {}: {e}", dir.display()))
+                CliError::failed(format!(
+                    "cannot write man pages to {}: {e}",
+                    Escaped::path(&dir)
+                ))
             })?;
         }
         None => {
-            let mut out = Vec::new();
+            let mut page = Vec::new();
             clap_mangen::Man::new(cmd)
-                .render(&mut out)
+                .render(&mut page)
                 .map_err(|e| CliError::failed(format!("cannot render the man page: {e}")))?;
-            std::io::stdout()
-                .write_all(&out)
-                .map_err(|e| CliError::failed(format!("cannot print the man page: {e}")))?;
+            out::bytes(&page);
         }
     }
     Ok(Exit::Success)

@@ -1,5 +1,6 @@
 //! `relabel explain`: every field of a context and its canonical form.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
@@ -9,6 +10,7 @@ use selinux_mcs::policy::{Root, Translations};
 use selinux_mcs::SecurityContext;
 
 use crate::exit::{CliError, CmdResult, Exit};
+use crate::out::{self, Escaped};
 
 /// Arguments of `relabel explain`.
 #[derive(clap::Args, Debug)]
@@ -70,7 +72,7 @@ fn translations(path: Option<&PathBuf>) -> Result<Option<Translations>, CliError
     match Translations::from_path(&path) {
         Ok(t) => Ok(Some(t)),
         Err(e) => {
-            eprintln!("relabel: warning: not translating: {e}");
+            let _ = writeln!(std::io::stderr(), "relabel: warning: not translating: {e}");
             Ok(None)
         }
     }
@@ -101,13 +103,18 @@ pub fn run(args: Args) -> CmdResult {
                 json!({"valid": true, "canonical": canonical}),
             );
         }
-        println!("{doc}");
+        out::json(&doc)?;
         return Ok(Exit::Success);
     }
-    println!("context:      {}", args.context);
-    println!("{explanation}");
+    // The context parsed, so it holds no control characters; escaped all
+    // the same, as every label is. The explanation escapes its translation.
+    outln!("context:      {}", Escaped::str(&args.context));
+    outln!("{explanation}");
     if let Some(canonical) = kernel {
-        println!("kernel:       accepted by the loaded policy, canonical {canonical}");
+        outln!(
+            "kernel:       accepted by the loaded policy, canonical {}",
+            Escaped::str(&canonical)
+        );
     }
     Ok(Exit::Success)
 }

@@ -1,5 +1,6 @@
 //! `relabel lookup` (matchpathcon) and `relabel restore` (restorecon).
 
+use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -12,6 +13,7 @@ use selinux_mcs::FileKind;
 
 use super::label as label_cmd;
 use crate::exit::{CliError, CmdResult, Exit};
+use crate::out::{self, Escaped};
 
 /// Arguments of `relabel lookup`.
 #[derive(clap::Args, Debug)]
@@ -126,7 +128,11 @@ fn lookup_with<L: Labeler>(args: &LookupArgs, fc: &L) -> CmdResult {
         match fc.lookup(&abs, kind) {
             Ok(ctx) => results.push((path, ctx)),
             Err(e) => {
-                eprintln!("relabel: {}: lookup failed: {e}", path.display());
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "relabel: {}: lookup failed: {e}",
+                    Escaped::path(path)
+                );
                 failed = true;
             }
         }
@@ -135,18 +141,18 @@ fn lookup_with<L: Labeler>(args: &LookupArgs, fc: &L) -> CmdResult {
         let doc: Vec<_> = results
             .iter()
             .map(|(path, ctx)| {
-                json!({
-                    "path": path.to_string_lossy(),
-                    "context": ctx.as_ref().map(|c| c.to_string()),
-                })
+                let mut entry = serde_json::Map::new();
+                Escaped::path(path).insert_json(&mut entry, "path");
+                entry.insert("context".into(), json!(ctx.as_ref().map(|c| c.to_string())));
+                entry
             })
             .collect();
-        println!("{}", serde_json::Value::Array(doc));
+        out::json(&doc)?;
     } else {
         for (path, ctx) in &results {
             match ctx {
-                Some(ctx) => println!("{}\t{ctx}", path.display()),
-                None => println!("{}\t<<none>>", path.display()),
+                Some(ctx) => outln!("{}\t{}", Escaped::path(path), Escaped::str(ctx.as_ref())),
+                None => outln!("{}\t<<none>>", Escaped::path(path)),
             }
         }
     }
@@ -266,7 +272,7 @@ where
     let mut roots = Vec::with_capacity(args.paths.len());
     for path in &args.paths {
         let meta = std::fs::symlink_metadata(path)
-            .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+            .map_err(|e| CliError::usage(format!("{}: {e}", Escaped::path(path))))?;
         roots.push((resolve_parent(path)?, meta));
     }
     let verbose = args.verbose && !args.json;
@@ -298,7 +304,13 @@ where
             .dereference(false)
             .one_file_system(!args.cross_mounts);
         if verbose {
-            relabel.on_change(move |path, ctx| println!("{verb} {} to {ctx}", path.display()));
+            relabel.on_change(move |path, ctx| {
+                outln!(
+                    "{verb} {} to {}",
+                    Escaped::path(path),
+                    Escaped::str(ctx.as_ref())
+                )
+            });
         }
         let paths: Vec<PathBuf> = roots.iter().map(|(p, _)| p.clone()).collect();
         report = label_cmd::run_all(&relabel, &paths)?;
@@ -337,7 +349,11 @@ where
                     }
                     report.changed += 1;
                     if verbose {
-                        println!("{verb} {} to {ctx}", path.display());
+                        outln!(
+                            "{verb} {} to {}",
+                            Escaped::path(path),
+                            Escaped::str(ctx.as_ref())
+                        );
                     }
                 }
             }
@@ -355,7 +371,7 @@ fn resolve_parent(path: &Path) -> Result<PathBuf, CliError> {
         return Ok(abs);
     };
     let parent = std::fs::canonicalize(parent)
-        .map_err(|e| CliError::usage(format!("{}: {e}", parent.display())))?;
+        .map_err(|e| CliError::usage(format!("{}: {e}", Escaped::path(parent))))?;
     Ok(parent.join(name))
 }
 

@@ -11,6 +11,7 @@ use selinux_mcs::mcs::{Entry, McsError, PairSpace, Registry};
 use selinux_mcs::mls::{CategorySet, Level, Limits};
 
 use crate::exit::{CliError, CmdResult, Exit};
+use crate::out::{self, Escaped};
 
 const DB_HELP: &str = "The registry database [default: $SELINUX_MCS_DB, else \
 /var/lib/selinux-mcs/mcs.db for root, else $XDG_STATE_HOME/selinux-mcs/mcs.db \
@@ -98,9 +99,7 @@ fn owned(e: &Entry) -> Owned<'_> {
 }
 
 fn print_json(doc: &impl serde::Serialize) -> Result<(), CliError> {
-    let text = serde_json::to_string(doc).map_err(CliError::failed)?;
-    println!("{text}");
-    Ok(())
+    out::json(doc)
 }
 
 /// Arguments of `relabel alloc`.
@@ -164,7 +163,7 @@ pub fn alloc(args: AllocArgs) -> CmdResult {
         print_json(&entries.iter().map(owned).collect::<Vec<_>>())?;
     } else {
         for e in &entries {
-            println!("{}", e.level);
+            outln!("{}", e.level);
         }
     }
     Ok(Exit::Success)
@@ -198,7 +197,7 @@ pub fn reserve(args: ReserveArgs) -> CmdResult {
     if args.json {
         print_json(&owned(&entry))?;
     } else {
-        println!("{}", entry.level);
+        outln!("{}", entry.level);
     }
     Ok(Exit::Success)
 }
@@ -240,7 +239,11 @@ pub fn release(args: ReleaseArgs) -> CmdResult {
     if args.json {
         print_json(&owned(&released))?;
     } else {
-        println!("released {} (owner {})", released.level, released.owner);
+        outln!(
+            "released {} (owner {})",
+            released.level,
+            Escaped::str(&released.owner)
+        );
     }
     Ok(Exit::Success)
 }
@@ -277,7 +280,12 @@ pub fn list(args: ListArgs) -> CmdResult {
         print_json(&doc)?;
     } else {
         for e in &entries {
-            println!("{}\t{}\t{}", e.owner, e.level, utc(e.created));
+            outln!(
+                "{}\t{}\t{}",
+                Escaped::str(&e.owner),
+                e.level,
+                utc(e.created)
+            );
         }
     }
     Ok(Exit::Success)

@@ -19,6 +19,7 @@
 
 use std::fmt;
 
+use crate::escape::Escaped;
 use crate::mcs::ConstrainedTypes;
 use crate::mls::{Category, CategorySet, Level, MlsRange};
 use crate::policy::Translations;
@@ -535,7 +536,9 @@ impl fmt::Display for Explanation {
             }
         }
         if let Some(name) = &self.translation {
-            writeln!(f, "translation:  {name}")?;
+            // setrans.conf is text someone else wrote: escaped, so it cannot
+            // add lines or send escape sequences to a terminal.
+            writeln!(f, "translation:  {}", Escaped::str(name))?;
         }
         write!(f, "meaning:      {}", self.meaning())
     }
@@ -637,5 +640,18 @@ mod tests {
         ] {
             assert!(text.contains(needle), "{needle} not in\n{text}");
         }
+    }
+
+    #[test]
+    fn display_escapes_the_translation() {
+        let ctx = "u:r:t:s0:c1,c2".parse().expect("test context");
+        let t = Translations::from_str("s0:c1,c2=Secret\x1b[31mRed\x1b]0;x\x07\n")
+            .expect("test setrans");
+        let text = Explanation::with_translations(&ctx, &t).to_string();
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+        assert!(
+            text.contains(r"translation:  Secret\e[31mRed\e]0;x\x07"),
+            "{text}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::escape::Escaped;
 use crate::mls::Category;
 use crate::ParseError;
 
@@ -109,7 +110,10 @@ pub enum McsError {
         owner: String,
     },
     /// The file exists but is not a selinux-mcs registry. Nothing was written.
-    #[error("{} is not a selinux-mcs registry: {reason}; refusing to touch it", path.display())]
+    #[error(
+        "{} is not a selinux-mcs registry: {reason}; refusing to touch it",
+        Escaped::path(path)
+    )]
     NotARegistry {
         /// The database file.
         path: PathBuf,
@@ -117,7 +121,7 @@ pub enum McsError {
         reason: String,
     },
     /// The registry is damaged. Nothing was written.
-    #[error("registry {} is corrupted: {detail}", path.display())]
+    #[error("registry {} is corrupted: {detail}", Escaped::path(path))]
     Corrupt {
         /// The database file.
         path: PathBuf,
@@ -128,7 +132,7 @@ pub enum McsError {
         source: Option<rusqlite::Error>,
     },
     /// The registry was written by a newer version of this crate.
-    #[error("registry {} has schema version {found}; this version of selinux-mcs reads version {supported}", path.display())]
+    #[error("registry {} has schema version {found}; this version of selinux-mcs reads version {supported}", Escaped::path(path))]
     UnsupportedVersion {
         /// The database file.
         path: PathBuf,
@@ -138,7 +142,7 @@ pub enum McsError {
         supported: i64,
     },
     /// An SQLite call failed.
-    #[error("registry {}: {op}: {source}", path.display())]
+    #[error("registry {}: {op}: {source}", Escaped::path(path))]
     Database {
         /// The database file.
         path: PathBuf,
@@ -150,7 +154,10 @@ pub enum McsError {
     },
     /// Another process held the registry's write lock for too long (it may
     /// be stopped or hung).
-    #[error("registry lock {} is still held by another process after {waited:?}", path.display())]
+    #[error(
+        "registry lock {} is still held by another process after {waited:?}",
+        Escaped::path(path)
+    )]
     Busy {
         /// The lock file.
         path: PathBuf,
@@ -158,7 +165,7 @@ pub enum McsError {
         waited: std::time::Duration,
     },
     /// A system call failed.
-    #[error("{call} {}: {source}", path.display())]
+    #[error("{call} {}: {source}", Escaped::path(path))]
     Io {
         /// The file or directory.
         path: PathBuf,

@@ -3,6 +3,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::escape::Escaped;
 use crate::ParseError;
 
 /// Why a policy file could not be read or parsed. Every variant names the
@@ -12,7 +13,7 @@ use crate::ParseError;
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// The file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {source}", Escaped::path(path))]
     Io {
         /// The file.
         path: PathBuf,
@@ -21,7 +22,7 @@ pub enum PolicyError {
         source: io::Error,
     },
     /// A required file is missing.
-    #[error("no {what} found (looked for {})", tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    #[error("no {what} found (looked for {})", tried.iter().map(|p| Escaped::path(p).to_string()).collect::<Vec<_>>().join(", "))]
     Missing {
         /// What was looked for.
         what: &'static str,
@@ -29,7 +30,7 @@ pub enum PolicyError {
         tried: Vec<PathBuf>,
     },
     /// A line does not have the expected form.
-    #[error("{}:{line}: {message}: {text:?}", path.display())]
+    #[error("{}:{line}: {message}: {text:?}", Escaped::path(path))]
     Syntax {
         /// The file.
         path: PathBuf,
@@ -41,7 +42,7 @@ pub enum PolicyError {
         message: String,
     },
     /// A line holds a context that does not parse.
-    #[error("{}:{line}: bad context {text:?}: {source}", path.display())]
+    #[error("{}:{line}: bad context {text:?}: {source}", Escaped::path(path))]
     Context {
         /// The file.
         path: PathBuf,
@@ -54,7 +55,7 @@ pub enum PolicyError {
         source: ParseError,
     },
     /// A line uses a feature this crate does not support.
-    #[error("{}:{line}: unsupported: {message}: {text:?}", path.display())]
+    #[error("{}:{line}: unsupported: {message}: {text:?}", Escaped::path(path))]
     Unsupported {
         /// The file.
         path: PathBuf,

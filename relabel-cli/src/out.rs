@@ -43,17 +43,16 @@ macro_rules! outln {
 
 /// `print!` to stdout through [`text`]: a write error ends the process
 /// (quietly, status 141, when stdout was closed).
-#[allow(
-    unused_macros,
-    reason = "for streamed output (`show --json`); no user yet"
-)]
 macro_rules! out {
     ($($arg:tt)*) => {
         $crate::out::text(::std::format_args!($($arg)*))
     };
 }
 
-#[allow(unused_imports, reason = "`out!` has no user yet")]
+#[allow(
+    unused_imports,
+    reason = "the macros are also in textual scope for the commands"
+)]
 pub(crate) use {out, outln};
 
 /// Prints `args` and a newline in one write; what [`outln!`] calls.
@@ -67,7 +66,6 @@ pub fn line(args: fmt::Arguments<'_>) {
 }
 
 /// Prints `args` in one write; what [`out!`] calls.
-#[allow(dead_code, reason = "for streamed output (`show --json`); no user yet")]
 pub fn text(args: fmt::Arguments<'_>) {
     match args.as_str() {
         Some(s) => bytes(s.as_bytes()),
@@ -93,6 +91,12 @@ pub fn json(doc: &impl serde::Serialize) -> Result<(), CliError> {
         fail(&e);
     }
     Ok(())
+}
+
+/// Prints `relabel: MESSAGE` on stderr; a closed stderr is ignored (it
+/// must not panic, and there is nowhere left to say so).
+pub fn warn(args: fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr(), "relabel: {args}");
 }
 
 /// Flushes stdout; `main` calls it last, so an error in the final write

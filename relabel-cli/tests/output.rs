@@ -157,7 +157,6 @@ fn labeled(dir: &Path, names: &[PathBuf]) -> bool {
 }
 
 #[test]
-#[ignore = "needs cmd/label.rs (show) to print through out.rs"]
 fn show_escapes_a_forged_newline() {
     let (tmp, names) = odd_names();
     if !labeled(tmp.path(), &names) {
@@ -175,7 +174,6 @@ fn show_escapes_a_forged_newline() {
 }
 
 #[test]
-#[ignore = "needs cmd/label.rs (show) to print through out.rs"]
 fn show_keeps_invalid_utf8_names_apart_in_text_and_json() {
     let (tmp, names) = odd_names();
     if !labeled(tmp.path(), &names) {
@@ -313,7 +311,6 @@ fn lookup_piped_into_head_exits_141_without_a_panic() {
 }
 
 #[test]
-#[ignore = "needs cmd/label.rs (apply -v) to print through out.rs"]
 fn apply_verbose_piped_into_head_exits_141_without_a_panic() {
     let tmp = tempfile::tempdir().expect("test setup");
     if !xattrs_work(tmp.path()) {

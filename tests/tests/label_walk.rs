@@ -401,7 +401,7 @@ fn json_report_shape() {
         json,
         serde_json::json!({"visited": 14, "changed": 13, "unchanged": 1, "failed": 0, "failures": [],
             "skipped_mounts": 0, "mount_points": [], "hardlinked": 2,
-            "hardlinks": [h1.to_str().unwrap(), h2.to_str().unwrap()]})
+            "hardlinks": [{"path": h1.to_str().unwrap()}, {"path": h2.to_str().unwrap()}]})
     );
 }
 

@@ -667,8 +667,29 @@ int selinux_mcs_relabel_set_dry_run(struct selinux_mcs_relabel *relabel, bool ye
 int selinux_mcs_relabel_set_threads(struct selinux_mcs_relabel *relabel, size_t threads);
 
 /**
- * Stay on the root's filesystem (default true): a mount point inside the
- * tree is neither labeled nor entered.
+ * A root given as a symlink: follow it to its target and relabel that
+ * (true, the default, as chcon does), or label the link itself (false).
+ * Symlinks inside the tree are never followed.
+ *
+ * # Safety
+ * `relabel` is NULL or a live handle not used by another thread meanwhile.
+ */
+int selinux_mcs_relabel_set_dereference(struct selinux_mcs_relabel *relabel, bool yes);
+
+/**
+ * Leave regular files with more than one hard link alone (default false:
+ * they are labeled, as chcon does, and counted in the report's JSON
+ * `hardlinked`).
+ *
+ * # Safety
+ * `relabel` is NULL or a live handle not used by another thread meanwhile.
+ */
+int selinux_mcs_relabel_set_skip_hardlinks(struct selinux_mcs_relabel *relabel, bool yes);
+
+/**
+ * Stay on the root's mount (default true): a mount point inside the tree
+ * (found by mount id, so bind mounts and single bind-mounted files count)
+ * is neither labeled nor entered; the report's JSON lists it.
  *
  * # Safety
  * `relabel` is NULL or a live handle not used by another thread meanwhile.

@@ -18,6 +18,7 @@ use selinux_mcs::policy::Root;
 use selinux_mcs::SecurityContext;
 
 use crate::exit::{CliError, CmdResult, Exit};
+use crate::out::{self, Escaped};
 
 /// What `relabel apply` guarantees, in one paragraph (README's safety
 /// section says the same at length).
@@ -206,7 +207,13 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
         } else {
             "relabeled"
         };
-        relabel.on_change(move |path, ctx| println!("{verb} {} to {ctx}", path.display()));
+        relabel.on_change(move |path, ctx| {
+            outln!(
+                "{verb} {} to {}",
+                Escaped::path(path),
+                Escaped::str(ctx.as_ref())
+            )
+        });
     }
     let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -230,9 +237,9 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
     let report = result?;
     if args.verbose && !args.json {
         for p in &report.hardlinks {
-            println!(
+            outln!(
                 "hard-linked (its other names share the label): {}",
-                p.display()
+                Escaped::path(p)
             );
         }
     }
@@ -257,11 +264,17 @@ fn owner_target(owner: &str, db: Option<&Path>, dry_run: bool) -> Result<Target,
     }
     match peek_owner_level(owner, db)? {
         Some(level) => {
-            eprintln!("relabel: dry run: {owner} holds {level}; it would be used");
+            out::warn(format_args!(
+                "dry run: {} holds {level}; it would be used",
+                Escaped::str(owner)
+            ));
             Ok(Target::Private(level))
         }
         None => {
-            eprintln!("relabel: dry run: {owner} holds no pair; a new pair would be allocated");
+            out::warn(format_args!(
+                "dry run: {} holds no pair; a new pair would be allocated",
+                Escaped::str(owner)
+            ));
             // Counted against a pair no entry can hold yet: every label
             // would change.
             Ok(Target::Custom(std::sync::Arc::new(|_, _, _| {
@@ -284,21 +297,19 @@ fn peek_owner_level(_owner: &str, _db: Option<&Path>) -> Result<Option<Level>, C
 /// `restore` share it, so their output and statuses agree.
 pub fn finish(report: &Report, json: bool, dry_run: bool) -> CmdResult {
     if json {
-        let text = serde_json::to_string(report)
-            .map_err(|e| CliError::failed(format!("cannot print the report: {e}")))?;
-        println!("{text}");
+        out::json(report)?;
     } else {
         for f in &report.failures {
-            eprintln!("relabel: {}", f.error);
+            out::warn(format_args!("{}", f.error));
         }
         if report.failures.len() as u64 != report.failed {
-            eprintln!(
-                "relabel: ... and {} more failures",
+            out::warn(format_args!(
+                "... and {} more failures",
                 report.failed - report.failures.len() as u64
-            );
+            ));
         }
         for p in &report.mount_points {
-            eprintln!("relabel: skipped mount point {}", p.display());
+            out::warn(format_args!("skipped mount point {}", Escaped::path(p)));
         }
         let mut summary = format!(
             "{} visited, {} {}, {} unchanged, {} failed",
@@ -318,7 +329,7 @@ pub fn finish(report: &Report, json: bool, dry_run: bool) -> CmdResult {
                 if report.skipped_mounts == 1 { "" } else { "s" }
             );
         }
-        println!("{summary}");
+        outln!("{summary}");
     }
     Ok(if report.is_success() {
         Exit::Success
@@ -373,7 +384,7 @@ pub fn show(args: ShowArgs) -> CmdResult {
     // Streamed, JSON too: one entry is printed as soon as it is read.
     let mut first = true;
     if args.json {
-        print!("[");
+        out!("[");
     }
     let mut emit = |path: &Path, label: Result<Option<SecurityContext>, LabelError>| {
         let (label, error) = match label {
@@ -385,12 +396,16 @@ pub fn show(args: ShowArgs) -> CmdResult {
         };
         if args.json {
             let sep = if std::mem::take(&mut first) { "" } else { "," };
-            let entry = json!({"path": path.to_string_lossy(), "label": label, "error": error});
-            print!("{sep}{entry}");
+            let mut entry = serde_json::Map::new();
+            Escaped::path(path).insert_json(&mut entry, "path");
+            entry.insert("label".into(), json!(label));
+            entry.insert("error".into(), json!(error));
+            out!("{sep}{}", serde_json::Value::Object(entry));
         } else if let Some(e) = &error {
-            eprintln!("relabel: {e}");
+            out::warn(format_args!("{e}"));
         } else {
-            println!("{} {}", label.as_deref().unwrap_or("?"), path.display());
+            let label = label.as_deref().unwrap_or("?");
+            outln!("{} {}", Escaped::str(label), Escaped::path(path));
         }
     };
     for path in &args.paths {
@@ -403,7 +418,7 @@ pub fn show(args: ShowArgs) -> CmdResult {
         }
     }
     if args.json {
-        println!("]");
+        outln!("]");
     }
     Ok(if failed { Exit::Failed } else { Exit::Success })
 }
@@ -430,9 +445,9 @@ pub fn mount_option(args: MountOptionArgs) -> CmdResult {
     let ctx = parse_context("label", &args.label)?;
     let option = label::mount_option(&ctx);
     if args.json {
-        println!("{}", serde_json::json!({ "option": option }));
+        out::json(&serde_json::json!({ "option": option }))?;
     } else {
-        println!("{option}");
+        outln!("{}", Escaped::str(&option));
     }
     Ok(Exit::Success)
 }

@@ -111,7 +111,7 @@ impl fmt::Display for ErrorKind {
 #[derive(Debug, thiserror::Error)]
 pub enum LabelError {
     /// A system call failed.
-    #[error("{call} {}: {kind} ({source})", path.display())]
+    #[error("{call} {}: {kind} ({source})", crate::escape::Escaped::path(path))]
     Io {
         /// The path (as given, or built from the walk's root).
         path: PathBuf,
@@ -124,7 +124,11 @@ pub enum LabelError {
         source: io::Error,
     },
     /// The stored label is not a valid context.
-    #[error("{}: the stored label {:?} is not a valid context: {source}", path.display(), String::from_utf8_lossy(raw))]
+    #[error(
+        "{}: the stored label \"{}\" is not a valid context: {source}",
+        crate::escape::Escaped::path(path),
+        crate::escape::Escaped::bytes(raw)
+    )]
     Invalid {
         /// The path.
         path: PathBuf,
@@ -136,7 +140,11 @@ pub enum LabelError {
     },
     /// A protected object met inside a tree, left alone (with force where
     /// force would allow it, it is not refused).
-    #[error("{}: left alone: it is the protected path {}", path.display(), matched.display())]
+    #[error(
+        "{}: left alone: it is the protected path {}",
+        crate::escape::Escaped::path(path),
+        crate::escape::Escaped::path(matched)
+    )]
     Protected {
         /// The entry (the root as given, joined with the names below it).
         path: PathBuf,
@@ -256,7 +264,12 @@ impl PartialEq for LabelError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtectedError {
     /// The path is (or resolves to) a protected directory: never relabeled.
-    #[error("refusing to relabel {}: {}the protected path {}", path.display(), resolves(path, resolved), matched.display())]
+    #[error(
+        "refusing to relabel {}: {}the protected path {}",
+        crate::escape::Escaped::path(path),
+        resolves(path, resolved),
+        crate::escape::Escaped::path(matched)
+    )]
     Protected {
         /// The path as given.
         path: PathBuf,
@@ -267,7 +280,12 @@ pub enum ProtectedError {
     },
     /// The path is inside a subtree that needs force (`/etc`, `/usr`,
     /// `/boot`, `~/.ssh`, `~/.gnupg`).
-    #[error("refusing to relabel {} without force: {}inside {}", path.display(), resolves(path, resolved), matched.display())]
+    #[error(
+        "refusing to relabel {} without force: {}inside {}",
+        crate::escape::Escaped::path(path),
+        resolves(path, resolved),
+        crate::escape::Escaped::path(matched)
+    )]
     NeedsForce {
         /// The path as given.
         path: PathBuf,
@@ -278,7 +296,10 @@ pub enum ProtectedError {
     },
     /// The path is on a pseudo file system (proc, sysfs, cgroup, ...),
     /// whatever its name: nothing there is a volume.
-    #[error("refusing to relabel {}: it is on a {fs} file system", path.display())]
+    #[error(
+        "refusing to relabel {}: it is on a {fs} file system",
+        crate::escape::Escaped::path(path)
+    )]
     PseudoFileSystem {
         /// The path as given.
         path: PathBuf,
@@ -287,7 +308,7 @@ pub enum ProtectedError {
     },
     /// The path could not be resolved (it does not exist, or a component
     /// cannot be read).
-    #[error("cannot resolve {}: {message}", path.display())]
+    #[error("cannot resolve {}: {message}", crate::escape::Escaped::path(path))]
     Unresolvable {
         /// The path as given.
         path: PathBuf,
@@ -300,7 +321,10 @@ fn resolves(path: &std::path::Path, resolved: &std::path::Path) -> String {
     if path.as_os_str() == resolved.as_os_str() {
         "it is ".to_owned()
     } else {
-        format!("it resolves to {}, ", resolved.display())
+        format!(
+            "it resolves to {}, ",
+            crate::escape::Escaped::path(resolved)
+        )
     }
 }
 

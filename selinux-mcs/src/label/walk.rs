@@ -138,8 +138,10 @@ impl Failure {
 /// [`skip_hardlinks`](Relabel::skip_hardlinks) are not visited. Serializes
 /// (serde) to the stable shape `{"visited": n, "changed": n, "unchanged":
 /// n, "failed": n, "failures": [{"path": "...", "error": "..."}],
-/// "skipped_mounts": n, "mount_points": ["..."], "hardlinked": n,
-/// "hardlinks": ["..."]}`.
+/// "skipped_mounts": n, "mount_points": [{"path": "..."}], "hardlinked": n,
+/// "hardlinks": [{"path": "..."}]}`. A path that is not UTF-8 is written
+/// escaped, with `"path_escaped": true` beside it (see
+/// [`escape`](crate::escape)).
 #[derive(Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Report {
@@ -210,16 +212,26 @@ impl serde::Serialize for Report {
         struct FailureJson<'a>(&'a Failure);
         impl serde::Serialize for FailureJson<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut st = s.serialize_struct("Failure", 2)?;
-                st.serialize_field("path", &self.0.path.to_string_lossy())?;
-                st.serialize_field("error", &self.0.error.to_string())?;
+                use serde::ser::SerializeMap;
+                let path = crate::escape::Escaped::path(&self.0.path);
+                let (text, escaped) = path.json_text();
+                let mut st = s.serialize_map(None)?;
+                st.serialize_entry("path", &text)?;
+                if escaped {
+                    st.serialize_entry("path_escaped", &true)?;
+                }
+                st.serialize_entry("error", &self.0.error.to_string())?;
                 st.end()
             }
         }
         struct Paths<'a>(&'a [PathBuf]);
         impl serde::Serialize for Paths<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_seq(self.0.iter().map(|p| p.to_string_lossy()))
+                s.collect_seq(
+                    self.0
+                        .iter()
+                        .map(|p| crate::escape::Escaped::path(p).json_fields("path")),
+                )
             }
         }
         let mut st = s.serialize_struct("Report", 9)?;

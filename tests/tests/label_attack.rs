@@ -5,6 +5,8 @@
 //! system object runs as a dry run, so a regression counts instead of
 //! writing.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 mod label_support;
 
 use std::path::{Path, PathBuf};

@@ -278,10 +278,7 @@ fn owner_target(owner: &str, db: Option<&Path>, dry_run: bool) -> Result<Target,
             // Counted against a pair no entry can hold yet: every label
             // would change.
             Ok(Target::Custom(std::sync::Arc::new(|_, _, _| {
-                Some(
-                    SecurityContext::new("unallocated_u", "object_r", "unallocated_t", None)
-                        .ok()?,
-                )
+                SecurityContext::new("unallocated_u", "object_r", "unallocated_t", None).ok()
             })))
         }
     }

@@ -11,6 +11,7 @@ use super::adopt::{self, Adoption, InUse};
 use super::lock::{self, WriteLock};
 use super::{Allocator, CategoryPair, McsError, PairSpace};
 use crate::mls::Level;
+use crate::policy::{open_regular, OpenError};
 
 /// `PRAGMA application_id` of a registry: "MCSR". A file with any other id
 /// belongs to another program and is never written.
@@ -953,40 +954,47 @@ impl Tx<'_> {
 #[path = "registry_tests.rs"]
 mod tests;
 
-/// Refuses an existing, non-empty file that does not start with SQLite's
-/// header before SQLite opens it: SQLite treats a file shorter than its
-/// header as an empty database and would overwrite it with a new registry.
-fn check_header(path: &Path) -> Result<(), McsError> {
+/// What [`check_header`] found at the registry's path.
+#[derive(Debug, PartialEq, Eq)]
+enum Found {
+    /// Nothing.
+    Missing,
+    /// An empty regular file.
+    Empty,
+    /// A regular file that starts with SQLite's header.
+    Sqlite,
+}
+
+/// Refuses, before SQLite opens the path, anything but a regular file
+/// (checked with `stat` and then `fstat` on an `O_NONBLOCK` descriptor, so
+/// a FIFO never blocks) and an existing, non-empty file that does not
+/// start with SQLite's header: SQLite treats a file shorter than its header
+/// as an empty database and would overwrite it with a new registry.
+fn check_header(path: &Path) -> Result<Found, McsError> {
     use std::io::Read as _;
     const HEADER: &[u8; 16] = b"SQLite format 3\0";
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
+    let (file, meta) = match open_regular(path) {
+        Ok(opened) => opened,
+        Err(e) if e.is_not_found() => return Ok(Found::Missing),
+        Err(OpenError::NotRegular(found)) => {
+            return Err(McsError::NotARegistry {
+                path: path.to_path_buf(),
+                reason: format!("{found}, not a regular file"),
+            })
+        }
+        Err(OpenError::Io { call, source }) => {
             return Err(McsError::Io {
                 path: path.to_path_buf(),
-                call: "open",
+                call,
                 source,
             })
         }
     };
-    let meta = file.metadata().map_err(|source| McsError::Io {
-        path: path.to_path_buf(),
-        call: "fstat",
-        source,
-    })?;
-    if !meta.is_file() {
-        return Err(McsError::NotARegistry {
-            path: path.to_path_buf(),
-            reason: "not a regular file".into(),
-        });
-    }
     if meta.len() == 0 {
-        return Ok(());
+        return Ok(Found::Empty);
     }
     let mut head = Vec::with_capacity(16);
-    file.by_ref()
-        .take(16)
+    file.take(16)
         .read_to_end(&mut head)
         .map_err(|source| McsError::Io {
             path: path.to_path_buf(),
@@ -999,5 +1007,5 @@ fn check_header(path: &Path) -> Result<(), McsError> {
             reason: format!("a {}-byte file that is not an SQLite database", meta.len()),
         });
     }
-    Ok(())
+    Ok(Found::Sqlite)
 }

@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use super::{read_file, PolicyError, STRING_SOURCE};
+use super::{read_optional_policy_file, read_policy_file, PolicyError, STRING_SOURCE};
 use crate::{FileKind, SecurityContext};
 
 /// The context text that means "do not label".
@@ -378,28 +378,22 @@ impl FileContexts {
     /// Loads `path` (a `file_contexts` file) and, when they exist beside it,
     /// `PATH.homedirs`, `PATH.local`, `PATH.subs_dist` and `PATH.subs`, as
     /// `selabel_open` does. `path` itself must exist. A compiled
-    /// `file_contexts.bin` is not read: it is derived from the text.
+    /// `file_contexts.bin` is not read: it is derived from the text. Each
+    /// file must be a regular file of at most
+    /// [`MAX_FILE_SIZE`](super::MAX_FILE_SIZE) bytes (a FIFO is refused
+    /// without blocking).
     #[doc(alias = "selabel_open")]
     pub fn from_path(path: impl AsRef<Path>) -> Result<FileContexts, PolicyError> {
         let path = path.as_ref();
         let mut builder = FileContexts::builder();
-        builder.rules(path, read_file(path)?);
+        builder.rules(path, read_policy_file(path)?);
         let sibling = |suffix: &str| {
             let mut name = path.as_os_str().to_owned();
             name.push(".");
             name.push(suffix);
             PathBuf::from(name)
         };
-        let optional = |p: &Path| -> Result<Option<String>, PolicyError> {
-            match std::fs::read_to_string(p) {
-                Ok(text) => Ok(Some(text)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(source) => Err(PolicyError::Io {
-                    path: p.to_path_buf(),
-                    source,
-                }),
-            }
-        };
+        let optional = |p: &Path| read_optional_policy_file(p);
         for suffix in ["homedirs", "local"] {
             let p = sibling(suffix);
             if let Some(text) = optional(&p)? {

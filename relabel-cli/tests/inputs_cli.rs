@@ -41,6 +41,116 @@ fn names(dir: &Path) -> Vec<String> {
 }
 
 // ---------------------------------------------------------------------------
+// Finding 9: read-only registry commands
+
+#[test]
+fn list_and_release_on_a_missing_registry_create_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("typo.db");
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["release", "--owner", "volume:pg"],
+        &["release", "s0:c1,c2"],
+    ] {
+        relabel()
+            .args(args)
+            .arg("--db")
+            .arg(&db)
+            .assert()
+            .code(1)
+            .stderr(format!("relabel: no registry at {}\n", db.display()));
+        assert_eq!(names(dir.path()), Vec::<String>::new(), "{args:?}");
+    }
+    // The default path (here from $SELINUX_MCS_DB): its directory is not
+    // made either.
+    let default = dir.path().join("state/selinux-mcs/mcs.db");
+    relabel()
+        .env("SELINUX_MCS_DB", &default)
+        .arg("list")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no registry at"));
+    assert_eq!(names(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn an_empty_or_foreign_file_is_never_made_a_registry_by_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, "").expect("write");
+    for args in [&["list"][..], &["release", "--owner", "x"]] {
+        relabel()
+            .args(args)
+            .arg("--db")
+            .arg(&empty)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "is not a selinux-mcs registry: an empty file",
+            ));
+    }
+    let short = dir.path().join("short.db");
+    std::fs::write(&short, "abc").expect("write");
+    relabel()
+        .args(["list", "--db"])
+        .arg(&short)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not an SQLite database"));
+    assert_eq!(std::fs::read(&empty).expect("read"), b"");
+    assert_eq!(std::fs::read(&short).expect("read"), b"abc");
+    assert_eq!(names(dir.path()), ["empty.db", "short.db"]);
+}
+
+#[test]
+fn release_of_nothing_held_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("mcs.db");
+    relabel()
+        .args(["reserve", "s0:c1,c2", "--owner", "web", "--db"])
+        .arg(&db)
+        .assert()
+        .success();
+    let before = std::fs::read(&db).expect("read");
+    let modified = std::fs::metadata(&db)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    relabel()
+        .args(["release", "--owner", "nobody", "--db"])
+        .arg(&db)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("holds no pair"));
+    relabel()
+        .args(["release", "s0:c3,c4", "--db"])
+        .arg(&db)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nobody holds s0:c3,c4"));
+    relabel()
+        .args(["list", "--db"])
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("web\ts0:c1,c2\t"));
+    assert_eq!(std::fs::read(&db).expect("read"), before);
+    assert_eq!(
+        std::fs::metadata(&db)
+            .and_then(|m| m.modified())
+            .expect("mtime"),
+        modified
+    );
+    // Releasing what is held still works.
+    relabel()
+        .args(["release", "--owner", "web", "--db"])
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout("released s0:c1,c2 (owner web)\n");
+}
+
+// ---------------------------------------------------------------------------
 // Finding 10: input files
 
 #[test]

@@ -165,6 +165,12 @@ fn the_registry_refuses_a_fifo_or_device_without_blocking() {
             fifo.display()
         )
     );
+    let p = fifo.clone();
+    let e = within_deadline("Registry::open_read_only", move || {
+        Registry::open_read_only(p)
+    })
+    .expect_err("fifo");
+    assert!(matches!(e, McsError::NotARegistry { .. }), "{e:?}");
     let e = within_deadline("Registry::open /dev/zero", || Registry::open("/dev/zero"))
         .expect_err("device");
     assert!(

@@ -116,6 +116,20 @@ pub enum McsError {
         /// What was found instead.
         reason: String,
     },
+    /// There is no registry file at the path; a read-only open
+    /// ([`Registry::open_read_only`](super::Registry::open_read_only))
+    /// creates nothing.
+    #[error("no registry at {}", path.display())]
+    NoRegistry {
+        /// The database file looked for.
+        path: PathBuf,
+    },
+    /// A change was asked of a registry opened read-only.
+    #[error("registry {} was opened read-only: changing it needs Registry::open", path.display())]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+    },
     /// The registry is damaged. Nothing was written.
     #[error("registry {} is corrupted: {detail}", path.display())]
     Corrupt {

@@ -110,7 +110,13 @@ impl Entry {
 ///
 /// **Foreign files.** Before writing anything, `open` checks the file's
 /// SQLite `application_id` and schema: a file of another program, a newer
-/// schema or a damaged file is refused with an error, untouched.
+/// schema or a damaged file is refused with an error, untouched. Anything
+/// but a regular file (a FIFO, a device, a directory) is refused before
+/// SQLite opens it, without blocking.
+///
+/// **Reading only.** [`open_read_only`](Registry::open_read_only) reads an
+/// existing registry and creates nothing: not the database, not its lock
+/// file; a missing file is [`McsError::NoRegistry`].
 ///
 /// ```
 /// use selinux_mcs::mcs::Registry;
@@ -134,6 +140,9 @@ pub struct Registry {
     /// Taken around every write transaction; `None` until the file is
     /// known to be ours (no lock file is created next to a foreign file).
     lock: Option<WriteLock>,
+    /// Opened with [`open_read_only`](Registry::open_read_only): every
+    /// write fails with [`McsError::ReadOnly`].
+    read_only: bool,
     conn: Connection,
     path: PathBuf,
     cache: RefCell<Cache>,
@@ -221,6 +230,7 @@ impl Registry {
             Connection::open_with_flags(&path, flags).map_err(|e| classify(&path, "open", e))?;
         let mut reg = Registry {
             lock: None,
+            read_only: false,
             conn,
             path,
             cache: RefCell::new(Cache {
@@ -267,6 +277,99 @@ impl Registry {
         // at open rather than at the first allocation.
         reg.read(|t| t.sync())?;
         Ok(reg)
+    }
+
+    /// Opens an existing registry at `path` for reading only
+    /// ([`get`](Self::get), [`holder`](Self::holder), [`list`](Self::list),
+    /// [`len`](Self::len), [`available`](Self::available)); every change
+    /// fails with [`McsError::ReadOnly`].
+    ///
+    /// Creates nothing and writes nothing: SQLite opens the file with
+    /// `SQLITE_OPEN_READONLY` (no `SQLITE_OPEN_CREATE`) and no lock file is
+    /// made. SQLite itself may still create the `-wal` and `-shm` files of
+    /// a WAL database that has none, when the directory is writable (a
+    /// reader needs the shared-memory index; see SQLite's "Read-Only
+    /// Databases" in wal.html); the next writer removes them when it closes.
+    ///
+    /// Fails with [`McsError::NoRegistry`] when nothing exists at `path`,
+    /// and with [`McsError::NotARegistry`] for anything but a regular file
+    /// (refused without blocking), an empty file, a file that is not an
+    /// SQLite database, or an SQLite database without a registry's schema:
+    /// a read-only open never turns a file into a registry.
+    ///
+    /// ```
+    /// use selinux_mcs::mcs::{McsError, Registry};
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("mcs.db");
+    /// let err = Registry::open_read_only(&path).unwrap_err();
+    /// assert!(matches!(err, McsError::NoRegistry { .. }));
+    /// assert!(!path.exists()); // nothing created
+    ///
+    /// Registry::open(&path)?.allocate_for("volume:pgdata")?;
+    /// let reg = Registry::open_read_only(&path)?;
+    /// assert!(reg.get("volume:pgdata")?.is_some());
+    /// assert!(matches!(reg.allocate_for("other"), Err(McsError::ReadOnly { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Registry, McsError> {
+        Registry::open_read_only_with_space(path, PairSpace::default())
+    }
+
+    /// [`open_read_only`](Self::open_read_only), counting free pairs
+    /// ([`available`](Self::available)) in `space`.
+    pub fn open_read_only_with_space(
+        path: impl AsRef<Path>,
+        space: PairSpace,
+    ) -> Result<Registry, McsError> {
+        let path = path.as_ref().to_path_buf();
+        match check_header(&path)? {
+            Found::Missing => return Err(McsError::NoRegistry { path }),
+            Found::Empty => {
+                return Err(McsError::NotARegistry {
+                    path,
+                    reason: "an empty file".into(),
+                })
+            }
+            Found::Sqlite => {}
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(&path, flags).map_err(|e| match e.sqlite_error_code() {
+                // Removed since the check above.
+                Some(ErrorCode::CannotOpen) if !path.exists() => {
+                    McsError::NoRegistry { path: path.clone() }
+                }
+                _ => classify(&path, "open", e),
+            })?;
+        let reg = Registry {
+            lock: None,
+            read_only: true,
+            conn,
+            path,
+            cache: RefCell::new(Cache {
+                free: Allocator::new(space),
+                seq: 0,
+                stale: true,
+                writes: 0,
+            }),
+        };
+        reg.conn
+            .busy_handler(Some(busy_wait))
+            .map_err(|e| reg.err("set busy handler", e))?;
+        if reg.identify()? {
+            return Err(McsError::NotARegistry {
+                path: reg.path.clone(),
+                reason: "an SQLite database without a registry's schema".into(),
+            });
+        }
+        reg.read(|t| t.sync())?;
+        Ok(reg)
+    }
+
+    /// [`open_read_only`](Self::open_read_only) at
+    /// [`default_path`](Self::default_path) (no directory is created).
+    pub fn open_default_read_only() -> Result<Registry, McsError> {
+        Registry::open_read_only(Registry::default_path())
     }
 
     /// Opens the registry at [`default_path`](Self::default_path), creating
@@ -324,6 +427,20 @@ impl Registry {
     /// The pairs this handle allocates from.
     pub fn space(&self) -> PairSpace {
         self.cache.borrow().free.space().clone()
+    }
+
+    /// Whether this handle was opened with
+    /// [`open_read_only`](Self::open_read_only).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// How many pairs of this handle's space are free now.
+    pub fn available(&self) -> Result<usize, McsError> {
+        self.read(|tx| {
+            tx.sync()?;
+            Ok(tx.cache.free.available())
+        })
     }
 
     /// The pair of `owner`: the one it already holds, else a new one drawn
@@ -601,6 +718,11 @@ impl Registry {
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`) with the free
     /// set brought up to date; commits when `f` succeeds.
     fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, McsError>) -> Result<T, McsError> {
+        if self.read_only {
+            return Err(McsError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
         let mut cache = self.cache.borrow_mut();
         let _held = match &self.lock {
             Some(lock) => Some(lock.lock(lock::WAIT)?),

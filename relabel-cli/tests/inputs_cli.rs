@@ -274,3 +274,77 @@ fn files_over_64_mib_are_refused_naming_the_limit() {
             setrans.display()
         ));
 }
+
+// ---------------------------------------------------------------------------
+// Finding 14: alloc --count above the free pairs
+
+#[test]
+fn alloc_count_above_the_free_pairs_fails_at_once_allocating_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("mcs.db");
+    relabel()
+        .args(["alloc", "--pool", "c4.c9", "--count", "16", "--db"])
+        .arg(&db)
+        .assert()
+        .code(3)
+        .stderr("relabel: asked for 16 pairs; the pool has 15 free of 15\n");
+    let start = Instant::now();
+    relabel()
+        .args(["alloc", "--count", "4294967295", "--db"])
+        .arg(&db)
+        .assert()
+        .code(3)
+        .stderr("relabel: asked for 4294967295 pairs; the pool has 523775 free of 523775\n");
+    // Before the fix this took 13 s (the whole pool, then a rollback).
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    relabel()
+        .args(["list", "--db"])
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout("");
+    // 15 fit; then 2 more do not, and 1 more is "exhausted".
+    relabel()
+        .args(["alloc", "--pool", "c4.c9", "--count", "15", "--db"])
+        .arg(&db)
+        .assert()
+        .success();
+    relabel()
+        .args(["alloc", "--pool", "c4.c9", "--count", "2", "--db"])
+        .arg(&db)
+        .assert()
+        .code(3)
+        .stderr("relabel: asked for 2 pairs; the pool has 0 free of 15\n");
+    relabel()
+        .args(["alloc", "--pool", "c4.c9", "--db"])
+        .arg(&db)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("every one is taken"));
+}
+
+#[test]
+fn a_pool_with_no_pairs_is_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("mcs.db");
+    relabel()
+        .args(["alloc", "--pool", "c4", "--db"])
+        .arg(&db)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds 1 category"));
+    // One pair, and it is the privileged containers' reserved pair.
+    relabel()
+        .args(["alloc", "--pool", "c1022,c1023", "--db"])
+        .arg(&db)
+        .assert()
+        .code(2)
+        .stderr(
+            "relabel: the pool c1022,c1023 makes no pair that can be handed out \
+             (its 1 pair is reserved)\n",
+        );
+}

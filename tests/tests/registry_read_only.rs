@@ -1,9 +1,11 @@
-//! Issue 12, finding 9, at the library: a read-only open of the registry
-//! creates and writes nothing.
+//! Issue 12, findings 9 and 14, at the library: a read-only open of the
+//! registry creates and writes nothing, and asking for more pairs than are
+//! free fails at once, allocating nothing.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use selinux_mcs::mcs::{McsError, Registry};
+use selinux_mcs::mcs::{McsError, PairSpace, Registry};
 
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -95,4 +97,86 @@ fn read_only_handles_read_and_refuse_every_change() {
     assert_eq!(std::fs::read(&path).expect("read"), before);
     // No lock file: a reader takes no write lock.
     assert!(!dir.path().join("mcs.db-lock").exists());
+}
+
+#[test]
+fn asking_for_more_pairs_than_are_free_fails_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mcs.db");
+    let space = PairSpace::new("c4.c9".parse().expect("pool")).expect("space");
+    let reg = Registry::open_with_space(&path, space).expect("open");
+    let e = reg.allocate_anonymous(16).expect_err("16 of 15");
+    assert!(
+        matches!(
+            e,
+            McsError::TooMany {
+                asked: 16,
+                free: 15,
+                capacity: 15,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "asked for 16 pairs; the pool has 15 free of 15"
+    );
+    assert!(reg.is_empty().expect("len"));
+    reg.allocate_anonymous(14).expect("14 fit");
+    let owners = ["a", "b", "a"];
+    let e = reg
+        .allocate_many(&owners)
+        .expect_err("2 new owners, 1 free");
+    assert!(
+        matches!(
+            e,
+            McsError::TooMany {
+                asked: 2,
+                free: 1,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(reg.len().expect("len"), 14);
+    assert_eq!(
+        reg.allocate_many(&["a", "a"]).expect("1 new owner").len(),
+        2
+    );
+
+    // The whole default pool: refused before drawing a single pair.
+    let reg = Registry::open(dir.path().join("big.db")).expect("open");
+    let start = Instant::now();
+    let e = reg
+        .allocate_anonymous(u32::MAX as usize)
+        .expect_err("too many");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        e.to_string(),
+        "asked for 4294967295 pairs; the pool has 523775 free of 523775"
+    );
+    assert!(reg.is_empty().expect("len"));
+}
+
+#[test]
+fn a_space_whose_pairs_are_all_reserved_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let space = PairSpace::new("c1022,c1023".parse().expect("pool")).expect("space");
+    let reg = Registry::open_with_space(dir.path().join("mcs.db"), space).expect("open");
+    for e in [
+        reg.allocate_anonymous(1).map(drop).expect_err("anonymous"),
+        reg.allocate_for("x").map(drop).expect_err("owner"),
+        reg.allocate_many(&["x"]).map(drop).expect_err("many"),
+    ] {
+        assert!(matches!(e, McsError::NoPairs { len: 1, .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "the pool c1022,c1023 makes no pair that can be handed out (its 1 pair is reserved)"
+        );
+    }
 }

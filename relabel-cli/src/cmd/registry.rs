@@ -78,8 +78,9 @@ pub fn owner_level(owner: &str, db: Option<&Path>) -> Result<Level, CliError> {
 /// Maps a library error to the exit status it deserves.
 fn mcs_error(e: McsError) -> CliError {
     let exit = match &e {
-        McsError::Exhausted { .. } => Exit::Exhausted,
+        McsError::Exhausted { .. } | McsError::TooMany { .. } => Exit::Exhausted,
         McsError::PairOrder { .. }
+        | McsError::NoPairs { .. }
         | McsError::Parse { .. }
         | McsError::NotAPair { .. }
         | McsError::PoolTooSmall { .. }

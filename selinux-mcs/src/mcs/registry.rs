@@ -452,18 +452,29 @@ impl Registry {
     #[doc(alias = "uniqMcs")]
     pub fn allocate_for(&self, owner: &str) -> Result<Entry, McsError> {
         check_owner(owner)?;
+        self.check_pool()?;
         self.write(|tx| tx.allocate(owner, now()))
     }
 
     /// [`allocate_for`](Self::allocate_for) for many owners in one
     /// transaction: all get a pair, or (on error) none does. One `fsync` for
-    /// the lot.
+    /// the lot. Fails at once, allocating nothing, with
+    /// [`McsError::TooMany`] when the owners that hold no pair yet outnumber
+    /// the free pairs.
     pub fn allocate_many<S: AsRef<str>>(&self, owners: &[S]) -> Result<Vec<Entry>, McsError> {
         for owner in owners {
             check_owner(owner.as_ref())?;
         }
+        self.check_pool()?;
         let created = now();
         self.write(|tx| {
+            let mut new = std::collections::HashSet::new();
+            for o in owners {
+                if tx.by_owner(o.as_ref())?.is_none() {
+                    new.insert(o.as_ref());
+                }
+            }
+            tx.check_count(new.len())?;
             owners
                 .iter()
                 .map(|o| tx.allocate(o.as_ref(), created))
@@ -474,9 +485,28 @@ impl Registry {
     /// `count` new pairs in one transaction, each owned by itself: the
     /// owner key is `pair:<level>` (`pair:s0:c1,c2`), unique because the
     /// pair is. For callers that track pairs, not owners.
+    ///
+    /// All or nothing: when `count` is above the free pairs of the space,
+    /// fails at once with [`McsError::TooMany`] ("asked for 16 pairs; the
+    /// pool has 15 free of 15") and allocates nothing; one pair when none
+    /// is free is [`McsError::Exhausted`]. A space whose every pair is
+    /// reserved fails with [`McsError::NoPairs`].
+    ///
+    /// ```
+    /// use selinux_mcs::mcs::{McsError, PairSpace, Registry};
+    /// let dir = tempfile::tempdir()?;
+    /// let space = PairSpace::new("c4.c9".parse()?)?; // 15 pairs
+    /// let reg = Registry::open_with_space(dir.path().join("mcs.db"), space)?;
+    /// let err = reg.allocate_anonymous(16).unwrap_err();
+    /// assert_eq!(err.to_string(), "asked for 16 pairs; the pool has 15 free of 15");
+    /// assert!(reg.is_empty()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn allocate_anonymous(&self, count: usize) -> Result<Vec<Entry>, McsError> {
+        self.check_pool()?;
         let created = now();
         self.write(|tx| {
+            tx.check_count(count)?;
             (0..count)
                 .map(|_| {
                     let pair = tx.draw()?;
@@ -648,6 +678,19 @@ impl Registry {
 
     fn err(&self, op: &'static str, e: rusqlite::Error) -> McsError {
         classify(&self.path, op, e)
+    }
+
+    /// Refuses to allocate from a space whose every pair is reserved.
+    fn check_pool(&self) -> Result<(), McsError> {
+        let cache = self.cache.borrow();
+        let space = cache.free.space();
+        if space.capacity() == 0 {
+            return Err(McsError::NoPairs {
+                pool: space.pool().to_string(),
+                len: space.len(),
+            });
+        }
+        Ok(())
     }
 
     /// Decides whether the file is ours (false), empty and free to take
@@ -1027,6 +1070,21 @@ impl Tx<'_> {
             if !free.space().is_reserved(&pair) {
                 free.give_rank(rank);
             }
+        }
+        Ok(())
+    }
+
+    /// Fails with [`McsError::TooMany`] when more than one pair is asked
+    /// for and fewer are free (one pair of none is `Exhausted`, from `draw`).
+    fn check_count(&self, asked: usize) -> Result<(), McsError> {
+        let free = &self.cache.free;
+        if asked > 1 && asked > free.available() {
+            return Err(McsError::TooMany {
+                asked,
+                free: free.available(),
+                capacity: free.capacity(),
+                pool: free.space().pool().to_string(),
+            });
         }
         Ok(())
     }

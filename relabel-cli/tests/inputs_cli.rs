@@ -348,3 +348,29 @@ fn a_pool_with_no_pairs_is_bad_input() {
              (its 1 pair is reserved)\n",
         );
 }
+
+// ---------------------------------------------------------------------------
+// Finding 15: a regex too big to compile
+
+#[test]
+fn a_regex_too_big_to_compile_is_a_load_error_naming_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fc = dir.path().join("file_contexts");
+    std::fs::write(
+        &fc,
+        "/big(/.*)?  system_u:object_r:usr_t:s0\n\
+         /big/a{0,1000}{0,1000}  system_u:object_r:etc_t:s0\n",
+    )
+    .expect("write");
+    // Before the fix the rule silently never matched: usr_t, exit 0.
+    relabel()
+        .args(["lookup", "/big/aaaa", "--file-contexts"])
+        .arg(&fc)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::starts_with(format!(
+            "relabel: {}:2: unsupported: regex \"/big/a{{0,1000}}{{0,1000}}\" is too big to compile",
+            fc.display()
+        )));
+}

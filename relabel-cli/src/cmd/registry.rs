@@ -354,12 +354,41 @@ fn utc(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::utc;
+    use super::{peek_owner_level, utc, Exit, Registry};
 
     #[test]
     fn utc_formats_known_instants() {
         assert_eq!(utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(utc(1_764_427_199), "2025-11-29T14:39:59Z");
+    }
+
+    #[test]
+    fn peek_owner_level_reads_and_never_creates() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("mcs.db");
+        assert_eq!(peek_owner_level("vol", Some(&db)).expect("missing"), None);
+        assert!(std::fs::read_dir(dir.path()).expect("ls").next().is_none());
+
+        let level = Registry::open(&db)
+            .and_then(|r| r.allocate_for("vol"))
+            .expect("allocate")
+            .level;
+        std::fs::remove_file(dir.path().join("mcs.db-lock")).expect("rm lock");
+        assert_eq!(
+            peek_owner_level("vol", Some(&db)).expect("held"),
+            Some(level)
+        );
+        assert_eq!(
+            peek_owner_level("other", Some(&db)).expect("not held"),
+            None
+        );
+        assert!(!dir.path().join("mcs.db-lock").exists());
+
+        let empty = dir.path().join("empty.db");
+        std::fs::write(&empty, "").expect("write");
+        let e = peek_owner_level("vol", Some(&empty)).expect_err("empty file");
+        assert_eq!(e.exit, Exit::Failed);
+        assert_eq!(std::fs::read(&empty).expect("read"), b"");
     }
 }

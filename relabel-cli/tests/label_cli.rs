@@ -378,3 +378,53 @@ fn show_recursive_goes_past_path_max() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     assert_eq!(json.as_array().map(Vec::len), Some(22));
 }
+
+/// Issue 12, finding 9: every check comes before the registry; a dry run
+/// allocates nothing and creates no registry.
+#[test]
+fn a_dry_run_or_a_refused_path_allocates_nothing() {
+    let Some(tmp) = volume() else { return };
+    let v = tmp.path().join("v");
+    let db = tmp.path().join("mcs.db");
+    relabel()
+        .args(["apply", "-n", "--private", "--owner", "vol:x", "--db"])
+        .arg(&db)
+        .arg(&v)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("a new pair would be allocated"))
+        .stdout("4 visited, 4 would change, 0 unchanged, 0 failed\n");
+    assert!(!db.exists(), "a dry run created the registry");
+    assert!(!tmp.path().join("mcs.db.lock").exists());
+    // A missing path and a protected one: refused before the registry.
+    for bad in [tmp.path().join("missing"), "/usr".into()] {
+        let out = relabel()
+            .args(["apply", "--private", "--owner", "vol:x", "--db"])
+            .arg(&db)
+            .arg(&v)
+            .arg(&bad)
+            .output()
+            .expect("runs");
+        assert_ne!(out.status.code(), Some(0), "{}", bad.display());
+        assert!(!db.exists(), "{} allocated", bad.display());
+    }
+    assert!(
+        selinux_mcs::label::get(v.join("a/f")).is_err(),
+        "nothing written"
+    );
+    // For real: allocates; then a dry run names the pair it holds.
+    relabel()
+        .args(["apply", "--private", "--owner", "vol:x", "--db"])
+        .arg(&db)
+        .arg(&v)
+        .assert()
+        .success();
+    relabel()
+        .args(["apply", "-n", "--private", "--owner", "vol:x", "--db"])
+        .arg(&db)
+        .arg(&v)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("vol:x holds s0:c"))
+        .stdout("4 visited, 0 would change, 4 unchanged, 0 failed\n");
+}

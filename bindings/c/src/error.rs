@@ -143,8 +143,11 @@ impl From<McsError> for Error {
             | McsError::PoolTooSmall { .. }
             | McsError::OutsidePool { .. }
             | McsError::Reserved { .. }
-            | McsError::BadOwner { .. } => (SELINUX_MCS_ERR_INVALID, None),
-            McsError::Exhausted { .. } => (SELINUX_MCS_ERR_EXHAUSTED, None),
+            | McsError::BadOwner { .. }
+            | McsError::NoPairs { .. } => (SELINUX_MCS_ERR_INVALID, None),
+            McsError::Exhausted { .. } | McsError::TooMany { .. } => {
+                (SELINUX_MCS_ERR_EXHAUSTED, None)
+            }
             McsError::Taken { .. } | McsError::OwnerHoldsOther { .. } => {
                 (SELINUX_MCS_ERR_TAKEN, None)
             }

@@ -262,7 +262,7 @@ fn owner_target(owner: &str, db: Option<&Path>, dry_run: bool) -> Result<Target,
     if !dry_run {
         return Ok(Target::Private(registry_level(owner, db)?));
     }
-    match peek_owner_level(owner, db)? {
+    match super::registry::peek_owner_level(owner, db)? {
         Some(level) => {
             out::warn(format_args!(
                 "dry run: {} holds {level}; it would be used",
@@ -282,11 +282,6 @@ fn owner_target(owner: &str, db: Option<&Path>, dry_run: bool) -> Result<Target,
             })))
         }
     }
-}
-
-// TEMP until the registry's read-only peek lands.
-fn peek_owner_level(_owner: &str, _db: Option<&Path>) -> Result<Option<Level>, CliError> {
-    Ok(None)
 }
 
 /// Prints a report (JSON, or failures on stderr and a summary line) and

@@ -5,7 +5,7 @@
 //! - `reserve --json`, `release --json`: `{"owner": "...", "level": "s0:cA,cB"}`
 //! - `list --json`: `[{"owner": "...", "level": "s0:cA,cB", "created": UNIX_SECONDS}, ...]`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use selinux_mcs::mcs::{Entry, McsError, PairSpace, Registry};
 use selinux_mcs::mls::{CategorySet, Level, Limits};
@@ -33,11 +33,40 @@ impl DbArg {
         };
         reg.map_err(mcs_error)
     }
+
+    /// Opens the registry read-only: creates nothing; a missing file is
+    /// "no registry at PATH" (exit 1).
+    fn open_read_only(&self) -> Result<Registry, CliError> {
+        open_read_only(self.db.as_deref())
+    }
+}
+
+fn open_read_only(db: Option<&Path>) -> Result<Registry, CliError> {
+    read_only(db).map_err(mcs_error)
+}
+
+fn read_only(db: Option<&Path>) -> Result<Registry, McsError> {
+    match db {
+        Some(path) => Registry::open_read_only(path),
+        None => Registry::open_default_read_only(),
+    }
+}
+
+/// The pair the registry holds for `owner`, if any, read without creating
+/// or writing anything: `Ok(None)` when there is no registry file or the
+/// owner holds no pair (`relabel apply --dry-run --owner NAME`).
+pub fn peek_owner_level(owner: &str, db: Option<&Path>) -> Result<Option<Level>, CliError> {
+    let reg = match read_only(db) {
+        Ok(reg) => reg,
+        Err(McsError::NoRegistry { .. }) => return Ok(None),
+        Err(e) => return Err(mcs_error(e)),
+    };
+    Ok(reg.get(owner).map_err(mcs_error)?.map(|e| e.level))
 }
 
 /// The pair the registry holds for `owner`, allocated on first use and the
 /// same afterwards (`relabel apply --private --owner NAME`).
-pub fn owner_level(owner: &str, db: Option<&std::path::Path>) -> Result<Level, CliError> {
+pub fn owner_level(owner: &str, db: Option<&Path>) -> Result<Level, CliError> {
     let reg = match db {
         Some(path) => Registry::open(path),
         None => Registry::open_default(),
@@ -49,8 +78,9 @@ pub fn owner_level(owner: &str, db: Option<&std::path::Path>) -> Result<Level, C
 /// Maps a library error to the exit status it deserves.
 fn mcs_error(e: McsError) -> CliError {
     let exit = match &e {
-        McsError::Exhausted { .. } => Exit::Exhausted,
+        McsError::Exhausted { .. } | McsError::TooMany { .. } => Exit::Exhausted,
         McsError::PairOrder { .. }
+        | McsError::NoPairs { .. }
         | McsError::Parse { .. }
         | McsError::NotAPair { .. }
         | McsError::PoolTooSmall { .. }
@@ -206,8 +236,8 @@ pub fn reserve(args: ReserveArgs) -> CmdResult {
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["owner", "level"])))]
 #[command(after_help = "Examples:\n  relabel release --owner volume:pgdata\n  \
-relabel release s0:c1,c2\n\nExit status 1 when nothing was held.\n\
-Writes: the registry database (removes the row).")]
+relabel release s0:c1,c2\n\nExit status 1 when nothing was held or there is no registry.\n\
+Writes: the registry database (removes the row); nothing when nothing was held.")]
 pub struct ReleaseArgs {
     /// Release this level, whoever holds it.
     pub level: Option<String>,
@@ -224,6 +254,23 @@ pub struct ReleaseArgs {
 /// Runs `relabel release`.
 pub fn release(args: ReleaseArgs) -> CmdResult {
     let level = args.level.as_deref().map(parse_level).transpose()?;
+    // Look first, read-only: nothing held (or no registry) writes nothing.
+    let held = {
+        let reg = args.db.open_read_only()?;
+        match (&args.owner, &level) {
+            (Some(owner), _) => reg.get(owner),
+            (None, Some(level)) => reg.holder(level),
+            (None, None) => Ok(None),
+        }
+        .map_err(mcs_error)?
+    };
+    if held.is_none() {
+        return Err(match (&args.owner, &level) {
+            (Some(owner), _) => CliError::failed(format!("owner {owner:?} holds no pair")),
+            (None, Some(level)) => CliError::failed(format!("nobody holds {level}")),
+            (None, None) => CliError::usage("give --owner NAME or a LEVEL"),
+        });
+    }
     let reg = args.db.open(None)?;
     let released = match (&args.owner, &level) {
         (Some(owner), _) => reg
@@ -266,7 +313,7 @@ pub struct ListArgs {
 
 /// Runs `relabel list`.
 pub fn list(args: ListArgs) -> CmdResult {
-    let reg = args.db.open(None)?;
+    let reg = args.db.open_read_only()?;
     let entries = reg.list().map_err(mcs_error)?;
     if args.json {
         let doc: Vec<Listed<'_>> = entries
@@ -314,12 +361,41 @@ fn utc(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::utc;
+    use super::{peek_owner_level, utc, Exit, Registry};
 
     #[test]
     fn utc_formats_known_instants() {
         assert_eq!(utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(utc(1_764_427_199), "2025-11-29T14:39:59Z");
+    }
+
+    #[test]
+    fn peek_owner_level_reads_and_never_creates() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("mcs.db");
+        assert_eq!(peek_owner_level("vol", Some(&db)).expect("missing"), None);
+        assert!(std::fs::read_dir(dir.path()).expect("ls").next().is_none());
+
+        let level = Registry::open(&db)
+            .and_then(|r| r.allocate_for("vol"))
+            .expect("allocate")
+            .level;
+        std::fs::remove_file(dir.path().join("mcs.db-lock")).expect("rm lock");
+        assert_eq!(
+            peek_owner_level("vol", Some(&db)).expect("held"),
+            Some(level)
+        );
+        assert_eq!(
+            peek_owner_level("other", Some(&db)).expect("not held"),
+            None
+        );
+        assert!(!dir.path().join("mcs.db-lock").exists());
+
+        let empty = dir.path().join("empty.db");
+        std::fs::write(&empty, "").expect("write");
+        let e = peek_owner_level("vol", Some(&empty)).expect_err("empty file");
+        assert_eq!(e.exit, Exit::Failed);
+        assert_eq!(std::fs::read(&empty).expect("read"), b"");
     }
 }

@@ -72,6 +72,30 @@ pub enum McsError {
         /// The pool's categories, canonical.
         pool: String,
     },
+    /// More pairs were asked for at once than the pool has free. Nothing was
+    /// allocated. (Asking for one pair when none is free is
+    /// [`Exhausted`](Self::Exhausted).)
+    #[error("asked for {asked} pairs; the pool has {free} free of {capacity}")]
+    TooMany {
+        /// How many pairs were asked for.
+        asked: usize,
+        /// How many pairs of the pool are free.
+        free: usize,
+        /// How many pairs the pool holds (not counting reserved pairs).
+        capacity: usize,
+        /// The pool's categories, canonical.
+        pool: String,
+    },
+    /// The pool makes no pair that may be handed out: its only pairs are
+    /// reserved (such as `c1022,c1023`, whose one pair is the privileged
+    /// containers' mount label). Bad input, unlike [`Exhausted`](Self::Exhausted).
+    #[error("the pool {pool} makes no pair that can be handed out (its {len} pair{} {} reserved)", if *len == 1 { "" } else { "s" }, if *len == 1 { "is" } else { "are" })]
+    NoPairs {
+        /// The pool's categories, canonical.
+        pool: String,
+        /// How many pairs it makes, all reserved.
+        len: usize,
+    },
     /// A pair outside the allocator's pool.
     #[error("level {level} is outside the pool {pool}")]
     OutsidePool {
@@ -119,6 +143,20 @@ pub enum McsError {
         path: PathBuf,
         /// What was found instead.
         reason: String,
+    },
+    /// There is no registry file at the path; a read-only open
+    /// ([`Registry::open_read_only`](super::Registry::open_read_only))
+    /// creates nothing.
+    #[error("no registry at {}", path.display())]
+    NoRegistry {
+        /// The database file looked for.
+        path: PathBuf,
+    },
+    /// A change was asked of a registry opened read-only.
+    #[error("registry {} was opened read-only: changing it needs Registry::open", path.display())]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
     },
     /// The registry is damaged. Nothing was written.
     #[error("registry {} is corrupted: {detail}", Escaped::path(path))]

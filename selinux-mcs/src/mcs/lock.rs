@@ -15,6 +15,7 @@
 
 use std::fs::File;
 use std::io;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -53,22 +54,33 @@ enum State {
 }
 
 impl WriteLock {
-    /// Opens (creating if needed) `<db>-lock` next to the database.
+    /// Opens (creating if needed) `<db>-lock` next to the database; refuses
+    /// anything but a regular file there (`O_NONBLOCK`, so never blocks).
     pub(crate) fn open(db: &Path) -> Result<WriteLock, McsError> {
         let mut path = db.as_os_str().to_owned();
         path.push("-lock");
         let path = PathBuf::from(path);
+        let io_err = |call, source| McsError::Io {
+            path: path.clone(),
+            call,
+            source,
+        };
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
             .open(&path)
-            .map_err(|source| McsError::Io {
-                path: path.clone(),
-                call: "open",
-                source,
-            })?;
+            .map_err(|e| io_err("open", e))?;
+        let meta = file.metadata().map_err(|e| io_err("fstat", e))?;
+        if !meta.is_file() {
+            let found = crate::policy::describe(&meta);
+            return Err(io_err(
+                "open",
+                io::Error::other(format!("{found}, not a regular file")),
+            ));
+        }
         Ok(WriteLock {
             file: Arc::new(file),
             path,

@@ -11,6 +11,7 @@ use super::adopt::{self, Adoption, InUse};
 use super::lock::{self, WriteLock};
 use super::{Allocator, CategoryPair, McsError, PairSpace};
 use crate::mls::Level;
+use crate::policy::{open_regular, OpenError};
 
 /// `PRAGMA application_id` of a registry: "MCSR". A file with any other id
 /// belongs to another program and is never written.
@@ -109,7 +110,13 @@ impl Entry {
 ///
 /// **Foreign files.** Before writing anything, `open` checks the file's
 /// SQLite `application_id` and schema: a file of another program, a newer
-/// schema or a damaged file is refused with an error, untouched.
+/// schema or a damaged file is refused with an error, untouched. Anything
+/// but a regular file (a FIFO, a device, a directory) is refused before
+/// SQLite opens it, without blocking.
+///
+/// **Reading only.** [`open_read_only`](Registry::open_read_only) reads an
+/// existing registry and creates nothing: not the database, not its lock
+/// file; a missing file is [`McsError::NoRegistry`].
 ///
 /// ```
 /// use selinux_mcs::mcs::Registry;
@@ -133,6 +140,9 @@ pub struct Registry {
     /// Taken around every write transaction; `None` until the file is
     /// known to be ours (no lock file is created next to a foreign file).
     lock: Option<WriteLock>,
+    /// Opened with [`open_read_only`](Registry::open_read_only): every
+    /// write fails with [`McsError::ReadOnly`].
+    read_only: bool,
     conn: Connection,
     path: PathBuf,
     cache: RefCell<Cache>,
@@ -220,6 +230,7 @@ impl Registry {
             Connection::open_with_flags(&path, flags).map_err(|e| classify(&path, "open", e))?;
         let mut reg = Registry {
             lock: None,
+            read_only: false,
             conn,
             path,
             cache: RefCell::new(Cache {
@@ -266,6 +277,99 @@ impl Registry {
         // at open rather than at the first allocation.
         reg.read(|t| t.sync())?;
         Ok(reg)
+    }
+
+    /// Opens an existing registry at `path` for reading only
+    /// ([`get`](Self::get), [`holder`](Self::holder), [`list`](Self::list),
+    /// [`len`](Self::len), [`available`](Self::available)); every change
+    /// fails with [`McsError::ReadOnly`].
+    ///
+    /// Creates nothing and writes nothing: SQLite opens the file with
+    /// `SQLITE_OPEN_READONLY` (no `SQLITE_OPEN_CREATE`) and no lock file is
+    /// made. SQLite itself may still create the `-wal` and `-shm` files of
+    /// a WAL database that has none, when the directory is writable (a
+    /// reader needs the shared-memory index; see SQLite's "Read-Only
+    /// Databases" in wal.html); the next writer removes them when it closes.
+    ///
+    /// Fails with [`McsError::NoRegistry`] when nothing exists at `path`,
+    /// and with [`McsError::NotARegistry`] for anything but a regular file
+    /// (refused without blocking), an empty file, a file that is not an
+    /// SQLite database, or an SQLite database without a registry's schema:
+    /// a read-only open never turns a file into a registry.
+    ///
+    /// ```
+    /// use selinux_mcs::mcs::{McsError, Registry};
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("mcs.db");
+    /// let err = Registry::open_read_only(&path).unwrap_err();
+    /// assert!(matches!(err, McsError::NoRegistry { .. }));
+    /// assert!(!path.exists()); // nothing created
+    ///
+    /// Registry::open(&path)?.allocate_for("volume:pgdata")?;
+    /// let reg = Registry::open_read_only(&path)?;
+    /// assert!(reg.get("volume:pgdata")?.is_some());
+    /// assert!(matches!(reg.allocate_for("other"), Err(McsError::ReadOnly { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Registry, McsError> {
+        Registry::open_read_only_with_space(path, PairSpace::default())
+    }
+
+    /// [`open_read_only`](Self::open_read_only), counting free pairs
+    /// ([`available`](Self::available)) in `space`.
+    pub fn open_read_only_with_space(
+        path: impl AsRef<Path>,
+        space: PairSpace,
+    ) -> Result<Registry, McsError> {
+        let path = path.as_ref().to_path_buf();
+        match check_header(&path)? {
+            Found::Missing => return Err(McsError::NoRegistry { path }),
+            Found::Empty => {
+                return Err(McsError::NotARegistry {
+                    path,
+                    reason: "an empty file".into(),
+                })
+            }
+            Found::Sqlite => {}
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(&path, flags).map_err(|e| match e.sqlite_error_code() {
+                // Removed since the check above.
+                Some(ErrorCode::CannotOpen) if !path.exists() => {
+                    McsError::NoRegistry { path: path.clone() }
+                }
+                _ => classify(&path, "open", e),
+            })?;
+        let reg = Registry {
+            lock: None,
+            read_only: true,
+            conn,
+            path,
+            cache: RefCell::new(Cache {
+                free: Allocator::new(space),
+                seq: 0,
+                stale: true,
+                writes: 0,
+            }),
+        };
+        reg.conn
+            .busy_handler(Some(busy_wait))
+            .map_err(|e| reg.err("set busy handler", e))?;
+        if reg.identify()? {
+            return Err(McsError::NotARegistry {
+                path: reg.path.clone(),
+                reason: "an SQLite database without a registry's schema".into(),
+            });
+        }
+        reg.read(|t| t.sync())?;
+        Ok(reg)
+    }
+
+    /// [`open_read_only`](Self::open_read_only) at
+    /// [`default_path`](Self::default_path) (no directory is created).
+    pub fn open_default_read_only() -> Result<Registry, McsError> {
+        Registry::open_read_only(Registry::default_path())
     }
 
     /// Opens the registry at [`default_path`](Self::default_path), creating
@@ -325,6 +429,20 @@ impl Registry {
         self.cache.borrow().free.space().clone()
     }
 
+    /// Whether this handle was opened with
+    /// [`open_read_only`](Self::open_read_only).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// How many pairs of this handle's space are free now.
+    pub fn available(&self) -> Result<usize, McsError> {
+        self.read(|tx| {
+            tx.sync()?;
+            Ok(tx.cache.free.available())
+        })
+    }
+
     /// The pair of `owner`: the one it already holds, else a new one drawn
     /// uniformly among the free pairs of the space. Idempotent, so a volume
     /// keeps its pair across restarts.
@@ -334,18 +452,29 @@ impl Registry {
     #[doc(alias = "uniqMcs")]
     pub fn allocate_for(&self, owner: &str) -> Result<Entry, McsError> {
         check_owner(owner)?;
+        self.check_pool()?;
         self.write(|tx| tx.allocate(owner, now()))
     }
 
     /// [`allocate_for`](Self::allocate_for) for many owners in one
     /// transaction: all get a pair, or (on error) none does. One `fsync` for
-    /// the lot.
+    /// the lot. Fails at once, allocating nothing, with
+    /// [`McsError::TooMany`] when the owners that hold no pair yet outnumber
+    /// the free pairs.
     pub fn allocate_many<S: AsRef<str>>(&self, owners: &[S]) -> Result<Vec<Entry>, McsError> {
         for owner in owners {
             check_owner(owner.as_ref())?;
         }
+        self.check_pool()?;
         let created = now();
         self.write(|tx| {
+            let mut new = std::collections::HashSet::new();
+            for o in owners {
+                if tx.by_owner(o.as_ref())?.is_none() {
+                    new.insert(o.as_ref());
+                }
+            }
+            tx.check_count(new.len())?;
             owners
                 .iter()
                 .map(|o| tx.allocate(o.as_ref(), created))
@@ -356,9 +485,28 @@ impl Registry {
     /// `count` new pairs in one transaction, each owned by itself: the
     /// owner key is `pair:<level>` (`pair:s0:c1,c2`), unique because the
     /// pair is. For callers that track pairs, not owners.
+    ///
+    /// All or nothing: when `count` is above the free pairs of the space,
+    /// fails at once with [`McsError::TooMany`] ("asked for 16 pairs; the
+    /// pool has 15 free of 15") and allocates nothing; one pair when none
+    /// is free is [`McsError::Exhausted`]. A space whose every pair is
+    /// reserved fails with [`McsError::NoPairs`].
+    ///
+    /// ```
+    /// use selinux_mcs::mcs::{McsError, PairSpace, Registry};
+    /// let dir = tempfile::tempdir()?;
+    /// let space = PairSpace::new("c4.c9".parse()?)?; // 15 pairs
+    /// let reg = Registry::open_with_space(dir.path().join("mcs.db"), space)?;
+    /// let err = reg.allocate_anonymous(16).unwrap_err();
+    /// assert_eq!(err.to_string(), "asked for 16 pairs; the pool has 15 free of 15");
+    /// assert!(reg.is_empty()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn allocate_anonymous(&self, count: usize) -> Result<Vec<Entry>, McsError> {
+        self.check_pool()?;
         let created = now();
         self.write(|tx| {
+            tx.check_count(count)?;
             (0..count)
                 .map(|_| {
                     let pair = tx.draw()?;
@@ -532,6 +680,19 @@ impl Registry {
         classify(&self.path, op, e)
     }
 
+    /// Refuses to allocate from a space whose every pair is reserved.
+    fn check_pool(&self) -> Result<(), McsError> {
+        let cache = self.cache.borrow();
+        let space = cache.free.space();
+        if space.capacity() == 0 {
+            return Err(McsError::NoPairs {
+                pool: space.pool().to_string(),
+                len: space.len(),
+            });
+        }
+        Ok(())
+    }
+
     /// Decides whether the file is ours (false), empty and free to take
     /// (true), or someone else's (error). Reads only.
     /// Whether the file is ours, new, or something else (see also
@@ -600,6 +761,11 @@ impl Registry {
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`) with the free
     /// set brought up to date; commits when `f` succeeds.
     fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, McsError>) -> Result<T, McsError> {
+        if self.read_only {
+            return Err(McsError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
         let mut cache = self.cache.borrow_mut();
         let _held = match &self.lock {
             Some(lock) => Some(lock.lock(lock::WAIT)?),
@@ -908,6 +1074,21 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Fails with [`McsError::TooMany`] when more than one pair is asked
+    /// for and fewer are free (one pair of none is `Exhausted`, from `draw`).
+    fn check_count(&self, asked: usize) -> Result<(), McsError> {
+        let free = &self.cache.free;
+        if asked > 1 && asked > free.available() {
+            return Err(McsError::TooMany {
+                asked,
+                free: free.available(),
+                capacity: free.capacity(),
+                pool: free.space().pool().to_string(),
+            });
+        }
+        Ok(())
+    }
+
     /// A free pair, taken in the free set (the caller inserts it).
     fn draw(&mut self) -> Result<CategoryPair, McsError> {
         let pair = self.cache.free.allocate()?;
@@ -953,40 +1134,47 @@ impl Tx<'_> {
 #[path = "registry_tests.rs"]
 mod tests;
 
-/// Refuses an existing, non-empty file that does not start with SQLite's
-/// header before SQLite opens it: SQLite treats a file shorter than its
-/// header as an empty database and would overwrite it with a new registry.
-fn check_header(path: &Path) -> Result<(), McsError> {
+/// What [`check_header`] found at the registry's path.
+#[derive(Debug, PartialEq, Eq)]
+enum Found {
+    /// Nothing.
+    Missing,
+    /// An empty regular file.
+    Empty,
+    /// A regular file that starts with SQLite's header.
+    Sqlite,
+}
+
+/// Refuses, before SQLite opens the path, anything but a regular file
+/// (checked with `stat` and then `fstat` on an `O_NONBLOCK` descriptor, so
+/// a FIFO never blocks) and an existing, non-empty file that does not
+/// start with SQLite's header: SQLite treats a file shorter than its header
+/// as an empty database and would overwrite it with a new registry.
+fn check_header(path: &Path) -> Result<Found, McsError> {
     use std::io::Read as _;
     const HEADER: &[u8; 16] = b"SQLite format 3\0";
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
+    let (file, meta) = match open_regular(path) {
+        Ok(opened) => opened,
+        Err(e) if e.is_not_found() => return Ok(Found::Missing),
+        Err(OpenError::NotRegular(found)) => {
+            return Err(McsError::NotARegistry {
+                path: path.to_path_buf(),
+                reason: format!("{found}, not a regular file"),
+            })
+        }
+        Err(OpenError::Io { call, source }) => {
             return Err(McsError::Io {
                 path: path.to_path_buf(),
-                call: "open",
+                call,
                 source,
             })
         }
     };
-    let meta = file.metadata().map_err(|source| McsError::Io {
-        path: path.to_path_buf(),
-        call: "fstat",
-        source,
-    })?;
-    if !meta.is_file() {
-        return Err(McsError::NotARegistry {
-            path: path.to_path_buf(),
-            reason: "not a regular file".into(),
-        });
-    }
     if meta.len() == 0 {
-        return Ok(());
+        return Ok(Found::Empty);
     }
     let mut head = Vec::with_capacity(16);
-    file.by_ref()
-        .take(16)
+    file.take(16)
         .read_to_end(&mut head)
         .map_err(|source| McsError::Io {
             path: path.to_path_buf(),
@@ -999,5 +1187,5 @@ fn check_header(path: &Path) -> Result<(), McsError> {
             reason: format!("a {}-byte file that is not an SQLite database", meta.len()),
         });
     }
-    Ok(())
+    Ok(Found::Sqlite)
 }

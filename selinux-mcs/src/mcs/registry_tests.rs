@@ -369,10 +369,18 @@ fn anonymous_pairs_own_themselves() {
     for e in &got {
         assert_eq!(e.owner, format!("pair:{}", e.level));
     }
-    // All or nothing: 3 more do not fit in the 2 left.
+    // All or nothing: 3 more do not fit in the 2 left, said before drawing.
     let err = reg.allocate_anonymous(3).unwrap_err();
     assert!(
-        matches!(err, McsError::Exhausted { capacity: 6, .. }),
+        matches!(
+            err,
+            McsError::TooMany {
+                asked: 3,
+                free: 2,
+                capacity: 6,
+                ..
+            }
+        ),
         "{err}"
     );
     assert_eq!(reg.len().expect("len"), 4);

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use super::{read_file, PolicyError, STRING_SOURCE};
+use super::{read_policy_file, PolicyError, STRING_SOURCE};
 
 /// The SELinux mode named by `SELINUX=`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,7 +57,7 @@ impl Config {
     /// Parses the config from a file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Config, PolicyError> {
         let path = path.as_ref();
-        Config::parse(&read_file(path)?, path)
+        Config::parse(&read_policy_file(path)?, path)
     }
 
     /// Parses the config from text.

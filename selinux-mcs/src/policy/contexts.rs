@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{read_file, PolicyError, STRING_SOURCE};
+use super::{read_policy_file, PolicyError, STRING_SOURCE};
 use crate::SecurityContext;
 
 /// The container contexts file: lines `key = "context"`, `#` and `;`
@@ -23,7 +23,7 @@ impl ContainerContexts {
     /// Parses a contexts file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<ContainerContexts, PolicyError> {
         let path = path.as_ref();
-        ContainerContexts::parse(&read_file(path)?, path)
+        ContainerContexts::parse(&read_policy_file(path)?, path)
     }
 
     /// Parses contexts from text.

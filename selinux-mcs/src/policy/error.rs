@@ -3,6 +3,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use super::read::human_size;
 use crate::escape::Escaped;
 use crate::ParseError;
 
@@ -20,6 +21,26 @@ pub enum PolicyError {
         /// The underlying error.
         #[source]
         source: io::Error,
+    },
+    /// The path names something other than a regular file (a FIFO, a
+    /// device, a directory). It was not read, and a FIFO was not even opened.
+    #[error("{} is {found}, not a regular file", path.display())]
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+        /// What it is: "a FIFO", "a character device", "a directory", ...
+        found: &'static str,
+    },
+    /// The file is larger than the limit ([`MAX_FILE_SIZE`](super::MAX_FILE_SIZE),
+    /// 64 MiB). It was not read.
+    #[error("{} is {}, over the {} limit", path.display(), human_size(*size), human_size(*limit))]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes (at least `limit + 1` when it grew while read).
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
     },
     /// A required file is missing.
     #[error("no {what} found (looked for {})", tried.iter().map(|p| Escaped::path(p).to_string()).collect::<Vec<_>>().join(", "))]

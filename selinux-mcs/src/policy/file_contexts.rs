@@ -10,7 +10,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use super::{read_file, PolicyError, STRING_SOURCE};
+use super::read::human_size;
+use super::{read_optional_policy_file, read_policy_file, PolicyError, STRING_SOURCE};
 use crate::{FileKind, SecurityContext};
 
 /// The context text that means "do not label".
@@ -66,10 +67,11 @@ enum Tail {
     NameRest,
     /// `[^/]+`: the rest of a name, not empty.
     NonEmptyNameRest,
-    /// Anything else: the whole anchored regex, compiled on first use.
+    /// Anything else: the whole anchored regex, compiled at load when it
+    /// could fail to compile, else on first use (see `anchored`).
     Regex {
         pattern: Box<str>,
-        compiled: OnceLock<Option<regex::bytes::Regex>>,
+        compiled: OnceLock<regex::bytes::Regex>,
     },
 }
 
@@ -139,8 +141,12 @@ impl Rule {
             },
         };
         if let Tail::Regex { pattern, compiled } = &self.tail {
-            let re = compiled.get_or_init(|| compile(pattern).ok());
-            return re.as_ref().is_some_and(|re| re.is_match(subject));
+            let re = compiled.get_or_init(|| {
+                compile(pattern).unwrap_or_else(|e| {
+                    unreachable!("{pattern:?} was found sure to compile at load, but: {e}")
+                })
+            });
+            return re.is_match(subject);
         }
         let Some(rest) = subject.strip_prefix(&self.literal[..]) else {
             return false;
@@ -248,7 +254,11 @@ impl Substitution {
 /// stops at the first match. The regex shapes refpolicy uses most
 /// (`PREFIX(/.*)?`, `PREFIX/.*`, `PREFIX(/[^/]*)?`, ...) are matched by
 /// comparing bytes, not by a regex; other regexes are compiled on first use
-/// (as libselinux does) but checked when the file is loaded. Where a node's
+/// (as libselinux does) when they are sure to compile, and at load when
+/// they might not: a regex that cannot be compiled (bad syntax, a PCRE-only
+/// feature, too big for the `regex` crate's size limit) is a load error
+/// naming its file and line, never a rule that silently does not match
+/// (libselinux, by contrast, only fails that rule). Where a node's
 /// list holds many regexes, a `RegexSet` of them (built on first use) says
 /// in one pass over the path which can match, and only those are tried.
 /// On Debian's policy (5,600 rules) this makes a lookup about a hundred
@@ -378,28 +388,22 @@ impl FileContexts {
     /// Loads `path` (a `file_contexts` file) and, when they exist beside it,
     /// `PATH.homedirs`, `PATH.local`, `PATH.subs_dist` and `PATH.subs`, as
     /// `selabel_open` does. `path` itself must exist. A compiled
-    /// `file_contexts.bin` is not read: it is derived from the text.
+    /// `file_contexts.bin` is not read: it is derived from the text. Each
+    /// file must be a regular file of at most
+    /// [`MAX_FILE_SIZE`](super::MAX_FILE_SIZE) bytes (a FIFO is refused
+    /// without blocking).
     #[doc(alias = "selabel_open")]
     pub fn from_path(path: impl AsRef<Path>) -> Result<FileContexts, PolicyError> {
         let path = path.as_ref();
         let mut builder = FileContexts::builder();
-        builder.rules(path, read_file(path)?);
+        builder.rules(path, read_policy_file(path)?);
         let sibling = |suffix: &str| {
             let mut name = path.as_os_str().to_owned();
             name.push(".");
             name.push(suffix);
             PathBuf::from(name)
         };
-        let optional = |p: &Path| -> Result<Option<String>, PolicyError> {
-            match std::fs::read_to_string(p) {
-                Ok(text) => Ok(Some(text)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(source) => Err(PolicyError::Io {
-                    path: p.to_path_buf(),
-                    source,
-                }),
-            }
-        };
+        let optional = |p: &Path| read_optional_policy_file(p);
         for suffix in ["homedirs", "local"] {
             let p = sibling(suffix);
             if let Some(text) = optional(&p)? {
@@ -730,10 +734,10 @@ fn analyse(regex: &str) -> Result<Analysis, RegexProblem> {
         "[^/]*" => Tail::NameRest,
         "[^/]+" => Tail::NonEmptyNameRest,
         _ => {
-            let pattern = anchored(body)?;
+            let (pattern, compiled) = anchored(regex, body)?;
             Tail::Regex {
                 pattern: pattern.into(),
-                compiled: OnceLock::new(),
+                compiled: compiled.map(OnceLock::from).unwrap_or_default(),
             }
         }
     };
@@ -909,38 +913,67 @@ fn check_pcre_only(regex: &str) -> Result<(), RegexProblem> {
     Ok(())
 }
 
-/// `^BODY$` as libselinux builds it, in `regex` crate syntax, checked.
-fn anchored(body: &str) -> Result<String, RegexProblem> {
+/// Patterns at most this long, that pass [`simple_syntax_ok`] and hold no
+/// counted repetition, are sure to compile (see [`anchored`]).
+const SURE_TO_COMPILE_LEN: usize = 128;
+
+/// `^BODY$` as libselinux builds it, in `regex` crate syntax, and the
+/// compiled regex when it could fail to compile. `regex` (the whole rule
+/// regex, `body` after its stem) names it in errors.
+///
+/// A pattern the `regex` crate cannot compile (bad syntax, a PCRE-only
+/// feature, or a program over the crate's size limit, such as
+/// `a{0,1000}{0,1000}`) is a load error naming the file and line. This
+/// differs from libselinux on purpose: there, a pattern PCRE2 will not
+/// compile makes only that rule fail, so a lookup silently falls through to
+/// another rule and `restorecon` writes a label nobody asked for. Here a
+/// rule is either usable or the file does not load.
+///
+/// Compiling every regex at load would make loading Debian's policy ten
+/// times slower, so only patterns that could fail are compiled here. The
+/// others are compiled on first use, and cannot fail: the quick check
+/// ([`simple_syntax_ok`], tested sound against `regex_syntax`) accepts
+/// their syntax, and with no counted repetition and at most
+/// [`SURE_TO_COMPILE_LEN`] bytes their nesting (two levels for `(...)*`,
+/// three bytes) stays under the parser's limit of 250 and their program (a
+/// few states per byte, byte classes only) far under the compiler's size
+/// limit of 10 MiB. The tests check a pattern at the length limit.
+fn anchored(
+    regex: &str,
+    body: &str,
+) -> Result<(String, Option<regex::bytes::Regex>), RegexProblem> {
     let trailing_backslashes = body.bytes().rev().take_while(|&b| b == b'\\').count();
     if trailing_backslashes % 2 == 1 {
         return Err(RegexProblem::Invalid(format!(
-            "regex {body:?} ends in a lone '\\'"
+            "regex {regex:?} ends in a lone '\\'"
         )));
     }
     // `$` in PCRE also matches before a final newline; the regex crate's
     // does not, so say it.
     let pattern = format!("^{}(?:\n)?$", pcre_literal_escapes(body));
-    if simple_syntax_ok(body.as_bytes()) {
-        return Ok(pattern);
+    if body.len() <= SURE_TO_COMPILE_LEN && !body.contains('{') && simple_syntax_ok(body.as_bytes())
+    {
+        return Ok((pattern, None));
     }
-    regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .dot_matches_new_line(true)
-        .build()
-        .parse(&pattern)
-        .map_err(|e| {
+    match compile(&pattern) {
+        Ok(re) => Ok((pattern, Some(re))),
+        Err(regex::Error::CompiledTooBig(limit)) => Err(RegexProblem::Unsupported(format!(
+            "regex {regex:?} is too big to compile: its program would exceed the regex \
+             crate's limit of {}",
+            human_size(limit as u64)
+        ))),
+        Err(e) => {
             let text = e.to_string();
-            if text.contains("not supported") {
+            Err(if text.contains("not supported") {
                 RegexProblem::Unsupported(format!(
-                    "regex {body:?} uses a PCRE feature the regex crate lacks: {}",
+                    "regex {regex:?} uses a PCRE feature the regex crate lacks: {}",
                     last_line(&text)
                 ))
             } else {
-                RegexProblem::Invalid(format!("invalid regex {body:?}: {}", last_line(&text)))
-            }
-        })?;
-    Ok(pattern)
+                RegexProblem::Invalid(format!("invalid regex {regex:?}: {}", last_line(&text)))
+            })
+        }
+    }
 }
 
 /// A quick check for the regex subset file_contexts use (literals,
@@ -1797,6 +1830,32 @@ mod tests {
         ] {
             assert!(!simple_syntax_ok(unsure.as_bytes()), "{unsure}");
         }
+    }
+
+    /// The worst patterns `anchored` leaves to be compiled on first use
+    /// (simple syntax, no counted repetition, at the length limit) do
+    /// compile; one byte longer, or with a count, they are compiled at load.
+    #[test]
+    fn patterns_left_for_first_use_are_sure_to_compile() {
+        let depth = (SURE_TO_COMPILE_LEN - 1) / 3;
+        let nested = format!("{}a{}", "(".repeat(depth), ")*".repeat(depth));
+        let classes = "[^/]*".repeat(SURE_TO_COMPILE_LEN / 5);
+        let dots = ".*".repeat(SURE_TO_COMPILE_LEN / 2);
+        let words = "\\w+".repeat(SURE_TO_COMPILE_LEN / 3);
+        for body in [&nested, &classes, &dots, &words] {
+            assert!(body.len() <= SURE_TO_COMPILE_LEN, "{body}");
+            let Ok((pattern, None)) = anchored(body, body) else {
+                panic!("{body:?} should be left for first use");
+            };
+            assert!(compile(&pattern).is_ok(), "{body}");
+        }
+        let longer = format!("{nested}b{}", "c".repeat(SURE_TO_COMPILE_LEN));
+        assert!(matches!(anchored(&longer, &longer), Ok((_, Some(_)))));
+        assert!(matches!(anchored("a{2}", "a{2}"), Ok((_, Some(_)))));
+        assert!(matches!(
+            anchored("(a{999}){999}", "(a{999}){999}"),
+            Err(RegexProblem::Unsupported(m)) if m.contains("too big to compile")
+        ));
     }
 
     proptest::proptest! {

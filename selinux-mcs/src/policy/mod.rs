@@ -2,7 +2,10 @@
 //! setrans.conf.
 //!
 //! Every parser has `from_str` (for tests and embedded data) and `from_path`;
-//! every error names the file and the line.
+//! every error names the file and the line. `from_path` reads only regular
+//! files of at most [`MAX_FILE_SIZE`] bytes: a FIFO, a device or a directory
+//! is refused without blocking ([`PolicyError::NotAFile`]), a larger file
+//! without being read ([`PolicyError::TooLarge`]).
 //!
 //! ```
 //! use selinux_mcs::policy::{Config, ContainerContexts, Mode};
@@ -22,6 +25,7 @@ mod contexts;
 mod error;
 mod file_contexts;
 mod labeler;
+mod read;
 mod restore;
 mod root;
 mod setrans;
@@ -31,19 +35,14 @@ pub use contexts::ContainerContexts;
 pub use error::PolicyError;
 pub use file_contexts::{FileContexts, FileContextsBuilder, Rule, NO_LABEL};
 pub use labeler::Labeler;
+pub use read::MAX_FILE_SIZE;
 pub use restore::{CustomizableTypes, RestoreAction, Restorer};
 pub use root::Root;
 pub use setrans::Translations;
 
-use std::path::Path;
-
-/// Reads a policy file, naming the path in the error.
-pub(crate) fn read_file(path: &Path) -> Result<String, PolicyError> {
-    std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
+pub(crate) use read::{
+    describe, open_regular, read_optional_policy_file, read_policy_file, OpenError,
+};
 
 /// The name used for text that did not come from a file.
 pub(crate) const STRING_SOURCE: &str = "<string>";

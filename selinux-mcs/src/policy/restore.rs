@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::path::Path;
 
-use super::{read_file, FileContexts, Labeler, PolicyError, STRING_SOURCE};
+use super::{read_policy_file, FileContexts, Labeler, PolicyError, STRING_SOURCE};
 use crate::{FileKind, SecurityContext};
 
 /// The policy's `contexts/customizable_types`: types an administrator sets
@@ -28,7 +28,7 @@ impl CustomizableTypes {
     /// Reads the file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<CustomizableTypes, PolicyError> {
         let path = path.as_ref();
-        CustomizableTypes::parse(&read_file(path)?, path)
+        CustomizableTypes::parse(&read_policy_file(path)?, path)
     }
 
     /// Parses the file's text.

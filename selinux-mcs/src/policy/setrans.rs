@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{read_file, PolicyError, STRING_SOURCE};
+use super::{read_policy_file, PolicyError, STRING_SOURCE};
 use crate::mls::{Level, MlsRange};
 use crate::SecurityContext;
 
@@ -85,7 +85,7 @@ impl Translations {
         depth: usize,
         origins: &mut HashMap<String, Origin>,
     ) -> Result<(), PolicyError> {
-        let text = read_file(path)?;
+        let text = read_policy_file(path)?;
         self.sources.push(path.to_path_buf());
         self.parse(&text, path, Some(depth), origins)
     }

@@ -131,6 +131,46 @@ fn mount_fstype(id: u64) -> Option<String> {
     })
 }
 
+/// Whether anything is mounted strictly below `dir` (a path as
+/// `/proc/self/fd` spells it), by the mount table; `true` when the table
+/// cannot be read. Only a hint for how much to look: every write is still
+/// preceded by a mount check of its own.
+pub(crate) fn mounts_below(dir: &Path) -> bool {
+    let Ok(text) = std::fs::read("/proc/self/mountinfo") else {
+        return true;
+    };
+    let dir = dir.as_os_str().as_bytes();
+    text.split(|&b| b == b'\n').any(|line| {
+        let Some(point) = line.split(|&b| b == b' ').nth(4) else {
+            return false;
+        };
+        let point = unescape_octal(point);
+        point.len() > dir.len()
+            && point.starts_with(dir)
+            && (dir == b"/" || point[dir.len()] == b'/')
+    })
+}
+
+/// The mount table's `\NNN` octal escapes (space, tab, newline, backslash).
+fn unescape_octal(field: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(field.len());
+    let mut i = 0;
+    while i < field.len() {
+        let digits = field.get(i + 1..i + 4);
+        match digits {
+            Some(d) if field[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)) => {
+                out.push(d.iter().fold(0u8, |n, c| n.wrapping_mul(8) + (c - b'0')));
+                i += 4;
+            }
+            _ => {
+                out.push(field[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// The path `/proc/self/fd/N` names for `fd`: where the kernel says the open
 /// file is now (not how it was spelled). Only for messages and for finding
 /// a non-directory's parent, whose identity is then checked.
@@ -266,6 +306,14 @@ mod tests {
         let fd = rustix::fs::open(tmp.path(), OFlags::PATH, Mode::empty()).unwrap();
         let f = facts_fd(fd.as_fd()).unwrap();
         assert_eq!(pseudo_fs(fd.as_fd(), f.mount), None);
+    }
+
+    #[test]
+    fn the_mount_table_is_read_with_its_escapes() {
+        assert_eq!(unescape_octal(br"/a\040b\134c"), b"/a b\\c");
+        assert!(mounts_below(Path::new("/")));
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(!mounts_below(tmp.path()));
     }
 
     #[test]

@@ -165,9 +165,11 @@ pub struct Report {
     pub skipped_mounts: u64,
     /// Their paths, at most [`Relabel::max_failures`] of them.
     pub mount_points: Vec<PathBuf>,
-    /// Regular files with more than one hard link (labeled, unless
-    /// [`skip_hardlinks`](Relabel::skip_hardlinks)): their other names may
-    /// be outside the tree, and share the label.
+    /// Regular files with more than one hard link whose label was changed
+    /// (in a dry run: would be), or, with
+    /// [`skip_hardlinks`](Relabel::skip_hardlinks), that were left alone
+    /// instead: their other names may be outside the tree, and share the
+    /// label. Files whose label was already right are not counted.
     pub hardlinked: u64,
     /// Their paths, at most [`Relabel::max_failures`] of them.
     pub hardlinks: Vec<PathBuf>,
@@ -375,8 +377,8 @@ impl Relabel {
     }
 
     /// Leave regular files with more than one hard link alone (default:
-    /// label them, as `chcon`, `restorecon` and podman do). Either way they
-    /// are counted in [`Report::hardlinked`].
+    /// label them, as `chcon`, `restorecon` and podman do). Either way the
+    /// ones whose label differs are counted in [`Report::hardlinked`].
     pub fn skip_hardlinks(&mut self, yes: bool) -> &mut Relabel {
         self.skip_hardlinks = yes;
         self
@@ -534,7 +536,8 @@ impl Relabel {
         if excludes.contains(path) {
             return Ok((Report::default(), 0));
         }
-        let walk = Walk::new(self, target, guard, excludes);
+        let mut walk = Walk::new(self, target, guard, excludes);
+        walk.eager = ident::fd_path(dir.as_fd()).map_or(true, |p| ident::mounts_below(&p));
         let root = Arc::new(DirNode {
             fd: dir,
             path: path.to_path_buf(),
@@ -566,6 +569,7 @@ impl Relabel {
             walk.label(
                 Loc::Fd(root.fd.as_fd()),
                 FileKind::Dir,
+                &Gate::Checked,
                 &|| root.path.clone(),
                 &mut buf,
                 &mut tally,
@@ -602,6 +606,7 @@ impl Relabel {
         walk.label(
             Loc::Proc(&via),
             kind,
+            &Gate::Checked,
             &|| path.to_path_buf(),
             &mut buf,
             &mut tally,
@@ -709,6 +714,8 @@ struct Walk<'a> {
     target: Resolved,
     guard: Guard,
     excludes: HashSet<PathBuf>,
+    /// Something is mounted in the tree: look at every entry.
+    eager: bool,
     /// Mount points and hard links met (rare: one lock each).
     seen: Mutex<Seen>,
     queue: Mutex<Queue>,
@@ -724,6 +731,20 @@ struct Seen {
     mount_points: Vec<PathBuf>,
     hardlinked: u64,
     hardlinks: Vec<PathBuf>,
+}
+
+/// What must be checked before a label is written.
+enum Gate<'a> {
+    /// Nothing more: a directory checked when it was opened, or the root.
+    Checked,
+    /// `name` in `node`, with its facts if they were looked up already.
+    Entry {
+        node: &'a DirNode,
+        name: &'a CStr,
+        /// What the directory listing said it is (when `facts` is `None`).
+        kind: FileKind,
+        facts: Option<ident::Facts>,
+    },
 }
 
 /// Where an entry is.
@@ -823,9 +844,9 @@ struct Batch {
     dirs: Vec<Arc<DirNode>>,
     /// NUL-terminated names, back to back.
     names: Vec<u8>,
-    /// Inode number, directory (index in `dirs`), and start of the name in
-    /// `names`.
-    entries: Vec<(u64, u32, u32)>,
+    /// Inode number, directory (index in `dirs`), start of the name in
+    /// `names`, and type.
+    entries: Vec<(u64, u32, u32, FileType)>,
 }
 
 /// Entries a batch holds before it is labeled.
@@ -841,9 +862,9 @@ impl Batch {
         }
     }
 
-    fn push(&mut self, ino: u64, name: &CStr) {
+    fn push(&mut self, ino: u64, name: &CStr, ft: FileType) {
         let dir = self.dirs.len().saturating_sub(1) as u32;
-        self.entries.push((ino, dir, self.names.len() as u32));
+        self.entries.push((ino, dir, self.names.len() as u32, ft));
         self.names.extend_from_slice(name.to_bytes_with_nul());
     }
 
@@ -868,6 +889,7 @@ impl<'a> Walk<'a> {
             target,
             guard,
             excludes,
+            eager: true,
             seen: Mutex::new(Seen::default()),
             queue: Mutex::new(Queue {
                 tasks: Vec::new(),
@@ -1001,7 +1023,13 @@ impl<'a> Walk<'a> {
             Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
                 // No longer a directory (swapped for a symlink or a file):
                 // label what is there now, never following it.
-                self.entry(&parent, name, &mut scratch.xattr, &mut scratch.tally);
+                self.entry(
+                    &parent,
+                    name,
+                    FileType::Unknown,
+                    &mut scratch.xattr,
+                    &mut scratch.tally,
+                );
                 self.flush(&mut scratch.tally);
                 return;
             }
@@ -1031,6 +1059,7 @@ impl<'a> Walk<'a> {
         self.label(
             Loc::Fd(fd.as_fd()),
             FileKind::Dir,
+            &Gate::Checked,
             &|| path.clone(),
             &mut scratch.xattr,
             &mut scratch.tally,
@@ -1085,7 +1114,7 @@ impl<'a> Walk<'a> {
             if ft == FileType::Directory {
                 subdirs.push(name.to_owned());
             } else {
-                batch.push(entry.ino(), name);
+                batch.push(entry.ino(), name, ft);
             }
             if dir.is_buffer_empty() {
                 if batch.is_full() {
@@ -1119,7 +1148,7 @@ impl<'a> Walk<'a> {
     /// Labels the entries of `batch` in inode order, and empties it.
     fn label_batch(&self, batch: &mut Batch, xbuf: &mut [u8; xattr::INLINE], tally: &mut Tally) {
         batch.entries.sort_unstable_by_key(|e| e.0);
-        for &(_, dir, at) in &batch.entries {
+        for &(_, dir, at, ft) in &batch.entries {
             if self.stop.load(Ordering::Relaxed) {
                 break;
             }
@@ -1132,7 +1161,7 @@ impl<'a> Walk<'a> {
             ) else {
                 continue; // every entry was pushed with its directory and NUL
             };
-            self.entry(node, name, xbuf, tally);
+            self.entry(node, name, ft, xbuf, tally);
         }
         batch.entries.clear();
         batch.names.clear();
@@ -1140,12 +1169,13 @@ impl<'a> Walk<'a> {
     }
 
     /// Labels the non-directory entry `name` of `node`, never following it.
-    /// After a swap it may be anything, even a directory again, which is
-    /// then labeled but not entered.
+    /// `ft` unknown means "look": after a swap it may be anything, even a
+    /// directory again, which is then labeled but not entered.
     fn entry(
         &self,
         node: &Arc<DirNode>,
         name: &CStr,
+        ft: FileType,
         xbuf: &mut [u8; xattr::INLINE],
         tally: &mut Tally,
     ) {
@@ -1153,47 +1183,115 @@ impl<'a> Walk<'a> {
         if !self.excludes.is_empty() && self.excludes.contains(&path()) {
             return;
         }
-        // One statx per entry: what it is now (it may have been swapped
-        // since it was listed), whether something is mounted on it, and
-        // its links.
+        // Mount points and hard links are told apart by a statx. It is made
+        // for every entry when something is mounted in the tree (so that
+        // mount points are reported even when their label is right), and
+        // otherwise only before a write (see `admit`): unchanged entries
+        // then cost one call, as before.
+        let facts = match kind_of(ft) {
+            Some(_) if !self.eager => None,
+            _ => match self.look(node, name, &path) {
+                Some(f) => Some(f),
+                None => return,
+            },
+        };
+        let kind = match &facts {
+            Some(f) => kind_of(f.kind).unwrap_or(FileKind::File),
+            None => kind_of(ft).unwrap_or(FileKind::File),
+        };
+        let gate = Gate::Entry {
+            node,
+            name,
+            kind,
+            facts,
+        };
+        // A directory seen here (d_type unknown, or a swap back) is labeled
+        // in place but not entered: entering it is the job of an Open task,
+        // and re-queueing could loop on a swapping entry.
+        self.label(
+            Loc::At(node.fd.as_fd(), name),
+            kind,
+            &gate,
+            &path,
+            xbuf,
+            tally,
+        );
+    }
+
+    /// The entry's facts, after its mount check; `None` when it vanished or
+    /// is a mount point that must be left alone (then recorded).
+    fn look(
+        &self,
+        node: &DirNode,
+        name: &CStr,
+        path: &dyn Fn() -> PathBuf,
+    ) -> Option<ident::Facts> {
         let facts = match ident::facts_at(node.fd.as_fd(), name) {
             Ok(f) => f,
-            Err(Errno::NOENT) => return,
-            Err(e) => return self.fail(path(), LabelError::io(path(), "statx", e.into())),
+            Err(Errno::NOENT) => return None,
+            Err(e) => {
+                self.fail(path(), LabelError::io(path(), "statx", e.into()));
+                return None;
+            }
         };
-        let kind = kind_of(facts.kind).unwrap_or(FileKind::File);
         if facts.mount != node.mount {
             if self.cfg.one_file_system {
-                return self.skipped_mount(path());
+                self.skipped_mount(path());
+                return None;
             }
             if let Some(fs) = ident::open_path_at(node.fd.as_fd(), name, false)
                 .ok()
                 .and_then(|fd| ident::pseudo_fs(fd.as_fd(), facts.mount))
             {
                 let why = std::io::Error::other(format!("a {fs} file system, not labeled"));
-                return self.fail(path(), LabelError::io(path(), "fstatfs", why));
+                self.fail(path(), LabelError::io(path(), "fstatfs", why));
+                return None;
             }
         }
-        if facts.nlink > 1 && facts.kind == FileType::RegularFile {
+        Some(facts)
+    }
+
+    /// Whether a label may be written at the entry behind `gate`: not a
+    /// mount point (unless crossing mounts), not a protected object, and not
+    /// a hard-linked file when those are skipped (which is then recorded).
+    /// `Some(true)` for a hard-linked file that may be written: the caller
+    /// records it once the write is done.
+    fn admit(&self, gate: &Gate<'_>, path: &dyn Fn() -> PathBuf) -> Option<bool> {
+        let Gate::Entry {
+            node,
+            name,
+            kind,
+            facts,
+        } = gate
+        else {
+            return Some(false); // Gate::Checked: checked when opened
+        };
+        let facts = match facts {
+            Some(f) => *f,
+            // Nothing was mounted below the root when the walk started, and
+            // only regular files count as hard links: other kinds need no
+            // statx (a mount made since on a symlink, a fifo, ... is the
+            // documented gap).
+            None if *kind != FileKind::File => return Some(false),
+            None => self.look(node, name, path)?,
+        };
+        if facts.nlink <= 1 || facts.kind != FileType::RegularFile {
+            return Some(false);
+        }
+        if let Some(matched) = self.guard.inside(&facts.ident, self.cfg.force) {
+            let matched = matched.to_path_buf();
+            let err = LabelError::Protected {
+                path: path(),
+                matched,
+            };
+            self.fail(path(), err);
+            return None;
+        }
+        if self.cfg.skip_hardlinks {
             self.hardlink(path());
-            if let Some(matched) = self.guard.inside(&facts.ident, self.cfg.force) {
-                let matched = matched.to_path_buf();
-                return self.fail(
-                    path(),
-                    LabelError::Protected {
-                        path: path(),
-                        matched,
-                    },
-                );
-            }
-            if self.cfg.skip_hardlinks {
-                return;
-            }
+            return None;
         }
-        // A directory seen here (d_type unknown, or a swap back) is labeled
-        // in place but not entered: entering it is the job of an Open task,
-        // and re-queueing could loop on a swapping entry.
-        self.label(Loc::At(node.fd.as_fd(), name), kind, &path, xbuf, tally);
+        Some(true)
     }
 
     /// Reads the label at `loc`, decides, writes if it differs, and counts.
@@ -1201,6 +1299,7 @@ impl<'a> Walk<'a> {
         &self,
         loc: Loc<'_>,
         kind: FileKind,
+        gate: &Gate<'_>,
         path: &dyn Fn() -> PathBuf,
         xbuf: &mut [u8; xattr::INLINE],
         tally: &mut Tally,
@@ -1209,12 +1308,18 @@ impl<'a> Walk<'a> {
         if let (true, false, Resolved::Fixed { ctx, value }) =
             (tally.create_first, self.cfg.dry_run, &self.target)
         {
+            let Some(hardlinked) = self.admit(gate, path) else {
+                return;
+            };
             // Writes only where there is no label, so this still writes
             // only what differs. Any error (a label already there, a
             // read-only filesystem whose labels may already be right, ...)
             // sends the entry down the read-first path, which decides.
             match loc.write(value, api, true) {
                 Ok(()) => {
+                    if hardlinked {
+                        self.hardlink(path());
+                    }
                     tally.changed += 1;
                     if let Some(f) = &self.cfg.on_change {
                         f(&path(), ctx);
@@ -1267,12 +1372,18 @@ impl<'a> Walk<'a> {
                 }
             }
         };
+        let Some(hardlinked) = self.admit(gate, path) else {
+            return;
+        };
         if !self.cfg.dry_run {
             match loc.write(&value, api, false) {
                 Ok(()) => {}
                 Err((Errno::NOENT, _)) => return,
                 Err((e, call)) => return self.fail(path(), LabelError::io(path(), call, e.into())),
             }
+        }
+        if hardlinked {
+            self.hardlink(path());
         }
         tally.changed += 1;
         if let Some(f) = &self.cfg.on_change {

@@ -97,26 +97,14 @@ pub fn list_labels(
         let child = frame
             .path
             .join(std::ffi::OsStr::from_bytes(name.to_bytes()));
-        let facts = match ident::facts_at(dirfd, &name) {
-            Ok(facts) => facts,
+        let (kind, label) = match ident::facts_at(dirfd, &name) {
+            Ok(facts) => (kind_of(&facts), read_at(dirfd, &name, &child)),
             Err(Errno::NOENT) => continue, // vanished
-            Err(e) => {
-                let label = Err(LabelError::io(&child, "statx", e.into()));
-                let kind = FileKind::File;
-                if f(Listed {
-                    path: &child,
-                    kind,
-                    label,
-                })
-                .is_break()
-                {
-                    return Ok(());
-                }
-                continue;
-            }
+            Err(e) => (
+                FileKind::File,
+                Err(LabelError::io(&child, "statx", e.into())),
+            ),
         };
-        let kind = kind_of(&facts);
-        let label = read_at(dirfd, &name, &child);
         if f(Listed {
             path: &child,
             kind,

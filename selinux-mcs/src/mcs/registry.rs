@@ -228,21 +228,7 @@ impl Registry {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn =
             Connection::open_with_flags(&path, flags).map_err(|e| classify(&path, "open", e))?;
-        let mut reg = Registry {
-            lock: None,
-            read_only: false,
-            conn,
-            path,
-            cache: RefCell::new(Cache {
-                free: Allocator::new(space),
-                seq: 0,
-                stale: true,
-                writes: 0,
-            }),
-        };
-        reg.conn
-            .busy_handler(Some(busy_wait))
-            .map_err(|e| reg.err("set busy handler", e))?;
+        let mut reg = Registry::over(conn, path, space, false)?;
         let fresh = reg.identify()?;
         let lock = WriteLock::open(&reg.path)?;
         {
@@ -341,21 +327,7 @@ impl Registry {
                 }
                 _ => classify(&path, "open", e),
             })?;
-        let reg = Registry {
-            lock: None,
-            read_only: true,
-            conn,
-            path,
-            cache: RefCell::new(Cache {
-                free: Allocator::new(space),
-                seq: 0,
-                stale: true,
-                writes: 0,
-            }),
-        };
-        reg.conn
-            .busy_handler(Some(busy_wait))
-            .map_err(|e| reg.err("set busy handler", e))?;
+        let reg = Registry::over(conn, path, space, true)?;
         if reg.identify()? {
             return Err(McsError::NotARegistry {
                 path: reg.path.clone(),
@@ -691,6 +663,32 @@ impl Registry {
             });
         }
         Ok(())
+    }
+
+    /// A registry over an open connection (no write lock yet), waiting
+    /// on SQLite's busy answers.
+    fn over(
+        conn: Connection,
+        path: PathBuf,
+        space: PairSpace,
+        read_only: bool,
+    ) -> Result<Registry, McsError> {
+        let reg = Registry {
+            lock: None,
+            read_only,
+            conn,
+            path,
+            cache: RefCell::new(Cache {
+                free: Allocator::new(space),
+                seq: 0,
+                stale: true,
+                writes: 0,
+            }),
+        };
+        reg.conn
+            .busy_handler(Some(busy_wait))
+            .map_err(|e| reg.err("set busy handler", e))?;
+        Ok(reg)
     }
 
     /// Decides whether the file is ours (false), empty and free to take

@@ -15,6 +15,7 @@ struct Fixture {
     _tmp: tempfile::TempDir,
     root: PathBuf,
     file_contexts: PathBuf,
+    customizable: PathBuf,
 }
 
 /// A policy directory (contexts/files/file_contexts and
@@ -50,7 +51,8 @@ fn fixture() -> Option<Fixture> {
         ),
     )
     .expect("test setup");
-    std::fs::write(policy.join("customizable_types"), "user_home_t\n").expect("test setup");
+    let customizable = policy.join("customizable_types");
+    std::fs::write(&customizable, "user_home_t\n").expect("test setup");
     let tree = walk(&root);
     for p in &tree {
         label::set(p, &OLD.parse().expect("valid")).expect("test setup");
@@ -67,6 +69,7 @@ fn fixture() -> Option<Fixture> {
         _tmp: tmp,
         root,
         file_contexts,
+        customizable,
     })
 }
 
@@ -95,6 +98,8 @@ fn recursive_restore_replaces_only_the_type() {
     let out = relabel()
         .args(["restore", "-R", "--json", "--file-contexts"])
         .arg(&f.file_contexts)
+        .arg("--customizable-types")
+        .arg(&f.customizable)
         .arg(&f.root)
         .output()
         .expect("runs");
@@ -143,6 +148,8 @@ fn recursive_restore_replaces_only_the_type() {
     let out = relabel()
         .args(["restore", "-R", "--json", "--file-contexts"])
         .arg(&f.file_contexts)
+        .arg("--customizable-types")
+        .arg(&f.customizable)
         .arg(&f.root)
         .output()
         .expect("runs");
@@ -156,6 +163,8 @@ fn force_replaces_whole_contexts_and_customizable_types() {
     relabel()
         .args(["restore", "-R", "-F", "--file-contexts"])
         .arg(&f.file_contexts)
+        .arg("--customizable-types")
+        .arg(&f.customizable)
         .arg(&f.root)
         .assert()
         .success()
@@ -177,6 +186,8 @@ fn dry_run_and_non_recursive() {
     relabel()
         .args(["restore", "-R", "-n", "-v", "--file-contexts"])
         .arg(&f.file_contexts)
+        .arg("--customizable-types")
+        .arg(&f.customizable)
         .arg(&f.root)
         .assert()
         .success()
@@ -186,6 +197,8 @@ fn dry_run_and_non_recursive() {
     relabel()
         .args(["restore", "--file-contexts"])
         .arg(&f.file_contexts)
+        .arg("--customizable-types")
+        .arg(&f.customizable)
         .arg(f.root.join("data"))
         .assert()
         .success();
@@ -212,6 +225,8 @@ fn bad_input_exits_2_and_writes_nothing() {
     relabel()
         .args(["restore", "-R", "--file-contexts"])
         .arg(&f.file_contexts)
+        .arg("--customizable-types")
+        .arg(&f.customizable)
         .arg(f.root.join("missing"))
         .arg(&f.root)
         .assert()
@@ -257,6 +272,8 @@ fn libselinux_backend_gives_the_same_labels() {
                 .args(extra)
                 .arg("--file-contexts")
                 .arg(&f.file_contexts)
+                .arg("--customizable-types")
+                .arg(&f.customizable)
                 .arg(&f.root)
                 .output()
                 .expect("runs");

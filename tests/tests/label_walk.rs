@@ -197,7 +197,7 @@ fn custom_target_sees_path_kind_and_label_and_the_root_comes_last() {
             .unwrap()
             .push((path.to_path_buf(), kind, current.map(|c| c.to_string())));
         // Only regular files get a new type; everything else is left alone.
-        (kind == FileKind::File).then(|| "u:r:files_t:s0".parse().unwrap())
+        Ok((kind == FileKind::File).then(|| "u:r:files_t:s0".parse().unwrap()))
     })))
     .threads(3)
     .run(&fx.root)
@@ -486,4 +486,53 @@ fn an_immutable_file_yields_permission_denied() {
         failure.error.call(),
         Some("setxattrat" | "lsetxattr")
     ));
+}
+
+/// Issue 13: a rule that cannot decide is an ordinary failure of that entry.
+#[test]
+fn a_failing_rule_is_a_failure_of_that_entry() {
+    let Some(fx) = Fixture::new() else { return };
+    let report = relabel(Target::Custom(Arc::new(|path, _, _| {
+        if path.ends_with("a/f1") {
+            Err("no rule for this one".into())
+        } else {
+            Ok(Some("u:r:ok_t:s0".parse().unwrap()))
+        }
+    })))
+    .run(&fx.root)
+    .unwrap();
+    assert_eq!(report.failed, 1);
+    assert_eq!(report.failures[0].path, fx.root.join("a/f1"));
+    assert_eq!(report.failures[0].error.kind(), ErrorKind::Rule);
+    assert!(report.failures[0]
+        .error
+        .to_string()
+        .ends_with("no rule for this one"));
+    assert_eq!(report.visited, 14);
+    assert_eq!(label_of(&fx.root.join("a/f1")), None);
+}
+
+/// Issue 13: run_all checks every root before writing anything.
+#[test]
+fn run_all_refuses_before_writing_and_reports_missing_roots() {
+    let Some(fx) = Fixture::new() else { return };
+    let err = relabel(Target::Shared)
+        .run_all(&[fx.root.clone(), "/usr".into()])
+        .unwrap_err();
+    assert!(matches!(err, RelabelError::Protected(_)), "{err}");
+    assert_eq!(label_of(&fx.root), None, "nothing written");
+    // A missing root cannot be checked: refused too, before any write.
+    let missing = fx.root.join("missing");
+    let err = relabel(Target::Shared)
+        .run_all(&[fx.root.clone(), missing])
+        .unwrap_err();
+    assert!(matches!(err, RelabelError::Protected(_)), "{err}");
+    assert_eq!(label_of(&fx.root), None, "nothing written");
+    let report = relabel(Target::Shared)
+        .recursive(false)
+        .run_all(&[fx.root.clone(), fx.root.join("a")])
+        .unwrap();
+    assert_eq!((report.visited, report.changed), (2, 2));
+    assert_eq!(label_of(&fx.root).as_deref(), Some(SHARED));
+    assert_eq!(label_of(&fx.root.join("a/f1")), None, "not recursive");
 }

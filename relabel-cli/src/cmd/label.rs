@@ -11,7 +11,7 @@ use serde_json::json;
 
 use selinux_mcs::label::protected::{self, Protection};
 use selinux_mcs::label::{
-    self, Failure, LabelError, Relabel, RelabelError, Report, Target, DEFAULT_FILE_CONTEXT,
+    self, LabelError, Relabel, RelabelError, Report, Target, DEFAULT_FILE_CONTEXT,
 };
 use selinux_mcs::mls::Level;
 use selinux_mcs::policy::Root;
@@ -195,8 +195,9 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
     for e in &args.exclude {
         relabel.exclude(e);
     }
+    // Before the registry: a refused or missing root allocates nothing.
     for path in &args.paths {
-        check_root(&relabel, path)?;
+        relabel.check(path).map_err(relabel_error)?;
     }
     if let (None, Some(owner)) = (&target, &args.owner) {
         relabel.target(owner_target(owner, args.db.as_deref(), args.dry_run)?);
@@ -230,7 +231,7 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
         });
     }
 
-    let result = run_all(&relabel, &args.paths);
+    let result = relabel.run_all(&args.paths).map_err(relabel_error);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -244,16 +245,6 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
         }
     }
     finish(&report, args.json, args.dry_run)
-}
-
-/// A root that the relabel would refuse is bad input (status 2); one that
-/// cannot be opened is a failure (status 1). Nothing has been written yet.
-fn check_root(relabel: &Relabel, path: &Path) -> Result<(), CliError> {
-    match relabel.check(path) {
-        Ok(()) => Ok(()),
-        Err(RelabelError::Protected(e)) => Err(CliError::usage(e)),
-        Err(e) => Err(CliError::failed(e)),
-    }
 }
 
 /// The target for `--private --owner`: the pair the registry holds, or a
@@ -278,7 +269,7 @@ fn owner_target(owner: &str, db: Option<&Path>, dry_run: bool) -> Result<Target,
             // Counted against a pair no entry can hold yet: every label
             // would change.
             Ok(Target::Custom(std::sync::Arc::new(|_, _, _| {
-                SecurityContext::new("unallocated_u", "object_r", "unallocated_t", None).ok()
+                Ok(SecurityContext::new("unallocated_u", "object_r", "unallocated_t", None).ok())
             })))
         }
     }
@@ -330,23 +321,13 @@ pub fn finish(report: &Report, json: bool, dry_run: bool) -> CmdResult {
     })
 }
 
-/// Relabels every path, one report for all. A root that cannot be opened
-/// is a failure in the report; a protected one is bad input.
-pub fn run_all(relabel: &Relabel, paths: &[PathBuf]) -> Result<Report, CliError> {
-    let mut report = Report::default();
-    for path in paths {
-        match relabel.run(path) {
-            Ok(r) => report.merge(r),
-            Err(RelabelError::Protected(e)) => return Err(CliError::usage(e)),
-            Err(RelabelError::Root(e)) => {
-                report.visited += 1;
-                report.failed += 1;
-                report.failures.push(Failure::new(path, e));
-            }
-            Err(e) => return Err(CliError::failed(e)),
-        }
+/// A relabel that could not start: a protected root is bad input (status
+/// 2), anything else a failure (status 1). Nothing has been written.
+pub fn relabel_error(e: RelabelError) -> CliError {
+    match e {
+        RelabelError::Protected(e) => CliError::usage(e),
+        e => CliError::failed(e),
     }
-    Ok(report)
 }
 
 /// Arguments of `relabel show`.

@@ -2,13 +2,10 @@
 
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
-use selinux_mcs::label::protected::Protection;
-use selinux_mcs::label::{self, ErrorKind, Failure, Relabel, Report, Target};
-use selinux_mcs::policy::{CustomizableTypes, FileContexts, Labeler, Restorer, Root};
+use selinux_mcs::policy::{CustomizableTypes, FileContexts, Labeler, PolicyError, Restorer, Root};
 use selinux_mcs::FileKind;
 
 use super::label as label_cmd;
@@ -176,6 +173,11 @@ pub struct RestoreArgs {
     /// The file_contexts to use (default: the system's, from /etc/selinux/config).
     #[arg(long, value_name = "FILE")]
     pub file_contexts: Option<PathBuf>,
+    /// The customizable types to leave alone without --force (default: the
+    /// system policy's contexts/customizable_types, as libselinux reads it;
+    /// none when there is no system policy).
+    #[arg(long, value_name = "FILE")]
+    pub customizable_types: Option<PathBuf>,
     /// Descend into directories.
     #[arg(short = 'R', long)]
     pub recursive: bool,
@@ -231,34 +233,22 @@ pub fn restore(args: RestoreArgs) -> CmdResult {
     }
 }
 
-/// The customizable types beside `--file-contexts`, or the system's.
+/// `--customizable-types FILE`, or the system policy's (none without a
+/// system policy).
 fn customizable_types(args: &RestoreArgs) -> Result<CustomizableTypes, CliError> {
-    Ok(match &args.file_contexts {
-        // <policy>/contexts/files/file_contexts -> <policy>/contexts/customizable_types
-        Some(path) => {
-            let beside = path
-                .parent()
-                .and_then(Path::parent)
-                .map(|dir| dir.join("customizable_types"));
-            match beside {
-                Some(p) if p.exists() => {
-                    CustomizableTypes::from_path(&p).map_err(CliError::usage)?
-                }
-                _ => CustomizableTypes::default(),
+    match &args.customizable_types {
+        Some(path) => CustomizableTypes::from_path(path).map_err(CliError::usage),
+        None => match Root::default().customizable_types() {
+            Ok(types) => Ok(types),
+            // No system policy (no /etc/selinux/config): nothing is customizable.
+            Err(PolicyError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Ok(CustomizableTypes::default())
             }
-        }
-        None => Root::default()
-            .customizable_types()
-            .map_err(CliError::usage)?,
-    })
-}
-
-/// A lookup that failed, as a per-path failure of the report.
-fn lookup_failure(path: &Path, e: impl std::error::Error + Send + Sync + 'static) -> Failure {
-    Failure::new(
-        path,
-        label::LabelError::io(path, "selabel_lookup", std::io::Error::other(e)),
-    )
+            Err(e) => Err(CliError::usage(e)),
+        },
+    }
 }
 
 /// `relabel restore` with the rules of `restorer`'s backend.
@@ -266,113 +256,29 @@ fn restore_with<L>(args: &RestoreArgs, restorer: Restorer<L>) -> CmdResult
 where
     L: Labeler + Send + Sync + 'static,
 {
-    let restorer = Arc::new(restorer.force(args.force));
-    // The rules match absolute paths; a symlink given on the command line is
-    // restored itself, so only its parent is resolved.
-    let mut roots = Vec::with_capacity(args.paths.len());
-    for path in &args.paths {
-        let meta = std::fs::symlink_metadata(path)
-            .map_err(|e| CliError::usage(format!("{}: {e}", Escaped::path(path))))?;
-        roots.push((resolve_parent(path)?, meta));
+    let mut restore = restorer.force(args.force).restore();
+    restore
+        .dry_run(args.dry_run)
+        .recursive(args.recursive)
+        .one_file_system(!args.cross_mounts);
+    if args.verbose && !args.json {
+        let verb = if args.dry_run {
+            "would relabel"
+        } else {
+            "relabeled"
+        };
+        restore.on_change(move |path, ctx| {
+            outln!(
+                "{verb} {} to {}",
+                Escaped::path(path),
+                Escaped::str(ctx.as_ref())
+            )
+        });
     }
-    let verbose = args.verbose && !args.json;
-    let verb = if args.dry_run {
-        "would relabel"
-    } else {
-        "relabeled"
-    };
-
-    let mut report = Report::default();
-    if args.recursive {
-        let r = Arc::clone(&restorer);
-        // The walker's rule cannot fail; failed lookups are kept here and
-        // added to the report after the walk.
-        let lookup_failures = Arc::new(Mutex::new(Vec::new()));
-        let failures = Arc::clone(&lookup_failures);
-        let mut relabel = Relabel::new(Target::Custom(Arc::new(move |path, kind, current| {
-            r.try_target_for(path, kind, current).unwrap_or_else(|e| {
-                failures
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(lookup_failure(path, e));
-                None
-            })
-        })));
-        relabel
-            .protection(Protection::unrestricted())
-            .dry_run(args.dry_run)
-            .dereference(false)
-            .one_file_system(!args.cross_mounts);
-        if verbose {
-            relabel.on_change(move |path, ctx| {
-                outln!(
-                    "{verb} {} to {}",
-                    Escaped::path(path),
-                    Escaped::str(ctx.as_ref())
-                )
-            });
-        }
-        let paths: Vec<PathBuf> = roots.iter().map(|(p, _)| p.clone()).collect();
-        report = label_cmd::run_all(&relabel, &paths)?;
-        let failed =
-            std::mem::take(&mut *lookup_failures.lock().unwrap_or_else(|p| p.into_inner()));
-        // Counted as unchanged by the walker; they are failures.
-        report.unchanged = report.unchanged.saturating_sub(failed.len() as u64);
-        report.failed += failed.len() as u64;
-        report.failures.extend(failed);
-    } else {
-        for (path, meta) in &roots {
-            report.visited += 1;
-            let kind = FileKind::from_std(meta.file_type());
-            let current = match label::get(path) {
-                Ok(ctx) => Some(ctx),
-                Err(e) if matches!(e.kind(), ErrorKind::NoLabel | ErrorKind::Invalid) => None,
-                Err(e) => {
-                    report.failed += 1;
-                    report.failures.push(Failure::new(path, e));
-                    continue;
-                }
-            };
-            match restorer.try_target_for(path, kind, current.as_ref()) {
-                Err(e) => {
-                    report.failed += 1;
-                    report.failures.push(lookup_failure(path, e));
-                }
-                Ok(None) => report.unchanged += 1,
-                Ok(Some(ctx)) => {
-                    if !args.dry_run {
-                        if let Err(e) = label::set(path, &ctx) {
-                            report.failed += 1;
-                            report.failures.push(Failure::new(path, e));
-                            continue;
-                        }
-                    }
-                    report.changed += 1;
-                    if verbose {
-                        outln!(
-                            "{verb} {} to {}",
-                            Escaped::path(path),
-                            Escaped::str(ctx.as_ref())
-                        );
-                    }
-                }
-            }
-        }
-    }
+    let report = restore
+        .run_all(&args.paths)
+        .map_err(label_cmd::relabel_error)?;
     label_cmd::finish(&report, args.json, args.dry_run)
-}
-
-/// `path` with its parent directory resolved (symlinks, `..`) and its last
-/// component kept, as restorecon does: the rules match real absolute paths,
-/// and a symlink named on the command line is labeled itself.
-fn resolve_parent(path: &Path) -> Result<PathBuf, CliError> {
-    let abs = absolute(path);
-    let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
-        return Ok(abs);
-    };
-    let parent = std::fs::canonicalize(parent)
-        .map_err(|e| CliError::usage(format!("{}: {e}", Escaped::path(parent))))?;
-    Ok(parent.join(name))
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ pub enum ErrorKind {
     /// The entry is a protected object met inside a tree (a bind mount of
     /// `/etc`, a hard link to `/etc/shadow`, a home): left alone.
     Protected,
+    /// A per-entry rule could not decide (a file_contexts lookup failed).
+    Rule,
     /// Any other error; the `io::Error` source says which.
     Other,
 }
@@ -72,6 +74,7 @@ impl ErrorKind {
             ErrorKind::TooLong => "too-long",
             ErrorKind::NotFound => "not-found",
             ErrorKind::Protected => "protected",
+            ErrorKind::Rule => "rule",
             ErrorKind::Other => "other",
         }
     }
@@ -88,6 +91,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::TooLong => "the label is too long for the filesystem",
             ErrorKind::NotFound => "no such file",
             ErrorKind::Protected => "a protected path",
+            ErrorKind::Rule => "the labeling rule failed",
             ErrorKind::Other => "error",
         })
     }
@@ -151,6 +155,16 @@ pub enum LabelError {
         /// The protected path it is the same object as.
         matched: PathBuf,
     },
+    /// A per-entry rule ([`LabelFn`](super::LabelFn)) could not decide, e.g.
+    /// a file_contexts lookup failed: nothing was written.
+    #[error("{}: {source}", crate::escape::Escaped::path(path))]
+    Rule {
+        /// The entry.
+        path: PathBuf,
+        /// What the rule said.
+        #[source]
+        source: super::RuleError,
+    },
 }
 
 impl LabelError {
@@ -170,6 +184,7 @@ impl LabelError {
             LabelError::Io { kind, .. } => *kind,
             LabelError::Invalid { .. } => ErrorKind::Invalid,
             LabelError::Protected { .. } => ErrorKind::Protected,
+            LabelError::Rule { .. } => ErrorKind::Rule,
         }
     }
 
@@ -178,7 +193,8 @@ impl LabelError {
         match self {
             LabelError::Io { path, .. }
             | LabelError::Invalid { path, .. }
-            | LabelError::Protected { path, .. } => path,
+            | LabelError::Protected { path, .. }
+            | LabelError::Rule { path, .. } => path,
         }
     }
 
@@ -186,7 +202,9 @@ impl LabelError {
     pub fn call(&self) -> Option<&'static str> {
         match self {
             LabelError::Io { call, .. } => Some(call),
-            LabelError::Invalid { .. } | LabelError::Protected { .. } => None,
+            LabelError::Invalid { .. } | LabelError::Protected { .. } | LabelError::Rule { .. } => {
+                None
+            }
         }
     }
 
@@ -194,7 +212,9 @@ impl LabelError {
     pub fn raw_os_error(&self) -> Option<i32> {
         match self {
             LabelError::Io { source, .. } => source.raw_os_error(),
-            LabelError::Invalid { .. } | LabelError::Protected { .. } => None,
+            LabelError::Invalid { .. } | LabelError::Protected { .. } | LabelError::Rule { .. } => {
+                None
+            }
         }
     }
 }
@@ -244,6 +264,16 @@ impl PartialEq for LabelError {
                     matched: m2,
                 },
             ) => p1 == p2 && m1 == m2,
+            (
+                LabelError::Rule {
+                    path: p1,
+                    source: s1,
+                },
+                LabelError::Rule {
+                    path: p2,
+                    source: s2,
+                },
+            ) => p1 == p2 && s1.to_string() == s2.to_string(),
             _ => false,
         }
     }

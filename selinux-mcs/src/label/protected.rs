@@ -174,12 +174,7 @@ impl Protection {
         }
         // What a relabel labels when the path is a symlink: the link itself,
         // in its resolved parent.
-        let link = match (lexical.parent(), lexical.file_name()) {
-            (Some(parent), Some(name)) => std::fs::canonicalize(parent)
-                .map(|p| p.join(name))
-                .unwrap_or_else(|_| lexical.clone()),
-            _ => lexical.clone(),
-        };
+        let link = real_parent(&lexical).unwrap_or_else(|_| lexical.clone());
         let forms = [&lexical, &resolved, &link];
 
         let homes: Vec<(&Path, PathBuf)> = self
@@ -388,6 +383,32 @@ pub fn normalize(path: &Path) -> std::io::Result<PathBuf> {
         }
     }
     Ok(out)
+}
+
+/// `path` made absolute, its parent directory resolved through every
+/// symlink and `..` (`realpath`), its last component kept: the object an
+/// operation that does not follow a final symlink acts on, and the path
+/// `restorecon` matches against file_contexts. A path with no last
+/// component (`/`, `a/..`) is resolved whole.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let d = dir.path().canonicalize()?;
+/// std::os::unix::fs::symlink(&d, d.join("link"))?;
+/// let p = selinux_mcs::label::protected::real_parent(&d.join("link/link"))?;
+/// assert_eq!(p, d.join("link")); // the parent resolved, the name kept
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn real_parent(path: &Path) -> std::io::Result<PathBuf> {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    match (abs.parent(), abs.file_name()) {
+        (Some(parent), Some(name)) => Ok(std::fs::canonicalize(parent)?.join(name)),
+        _ => std::fs::canonicalize(&abs),
+    }
 }
 
 enum Who<'a> {

@@ -49,9 +49,14 @@ pub const DEFAULT_FILE_CONTEXT: &str = "system_u:object_r:container_file_t:s0";
 /// A per-entry labeling rule: given the entry's full path (the root as
 /// given, joined with the names below it), its kind and its current label
 /// (`None` when it has none or it does not parse), the label it should have,
-/// or `None` to leave it alone.
-pub type LabelFn =
-    dyn Fn(&Path, FileKind, Option<&SecurityContext>) -> Option<SecurityContext> + Send + Sync;
+/// `None` to leave it alone, or an error (a failed lookup), which the
+/// report records as a failure of that entry ([`LabelError::Rule`]).
+pub type LabelFn = dyn Fn(&Path, FileKind, Option<&SecurityContext>) -> Result<Option<SecurityContext>, RuleError>
+    + Send
+    + Sync;
+
+/// Why a [`LabelFn`] rule could not decide.
+pub type RuleError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What a relabel gives every entry.
 ///
@@ -64,7 +69,7 @@ pub type LabelFn =
 /// let private = Target::Private("s0:c1,c2".parse()?); // podman's :Z
 /// // Label only regular files, keeping everything else.
 /// let files_only = Target::Custom(Arc::new(|_path, kind, _current| {
-///     (kind == FileKind::File).then(|| "system_u:object_r:container_file_t:s0".parse().unwrap())
+///     Ok((kind == FileKind::File).then(|| "system_u:object_r:container_file_t:s0".parse().unwrap()))
 /// }));
 /// # let _ = (shared, private, files_only);
 /// # Ok::<(), selinux_mcs::ParseError>(())
@@ -285,6 +290,7 @@ pub struct Relabel {
     api: Api,
     dereference: bool,
     skip_hardlinks: bool,
+    recursive: bool,
 }
 
 impl fmt::Debug for Relabel {
@@ -301,6 +307,7 @@ impl fmt::Debug for Relabel {
             .field("max_failures", &self.max_failures)
             .field("dereference", &self.dereference)
             .field("skip_hardlinks", &self.skip_hardlinks)
+            .field("recursive", &self.recursive)
             .finish_non_exhaustive()
     }
 }
@@ -334,6 +341,7 @@ impl Relabel {
             api: Api::Auto,
             dereference: true,
             skip_hardlinks: false,
+            recursive: true,
         }
     }
 
@@ -381,6 +389,13 @@ impl Relabel {
     /// ones whose label differs are counted in [`Report::hardlinked`].
     pub fn skip_hardlinks(&mut self, yes: bool) -> &mut Relabel {
         self.skip_hardlinks = yes;
+        self
+    }
+
+    /// Walk the tree (default), or with `false` label each root alone, as
+    /// `restorecon` without `-R` does.
+    pub fn recursive(&mut self, yes: bool) -> &mut Relabel {
+        self.recursive = yes;
         self
     }
 
@@ -518,12 +533,50 @@ impl Relabel {
         Ok((path, root, guard))
     }
 
+    /// Relabels several roots, one report for all. Every root is opened
+    /// and checked before anything is written: a protected one, or one that
+    /// does not resolve, is an error and nothing is labeled; one that
+    /// resolves but cannot be opened is a failure in the report, and the
+    /// others are relabeled.
+    pub fn run_all<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Report, RelabelError> {
+        let mut opened = Vec::with_capacity(paths.len());
+        for path in paths {
+            let path = path.as_ref();
+            match self.open_checked(path) {
+                Ok(root) => opened.push(Ok(root)),
+                Err(RelabelError::Root(e)) => opened.push(Err((path, e))),
+                Err(e) => return Err(e),
+            }
+        }
+        let mut report = Report::default();
+        for root in opened {
+            match root {
+                Ok((path, root, guard)) => report.merge(self.walk_root(&path, root, guard)?.0),
+                Err((path, e)) => {
+                    report.visited += 1;
+                    report.failed += 1;
+                    report.failures.push(Failure::new(path, e));
+                }
+            }
+        }
+        Ok(report)
+    }
+
     /// [`run`](Self::run), also returning the longest the work queue got.
     fn run_counting(&self, path: &Path) -> Result<(Report, usize), RelabelError> {
         let (path, root, guard) = self.open_checked(path)?;
-        let path: &Path = &path;
+        self.walk_root(&path, root, guard)
+    }
+
+    /// Relabels the tree at the opened and checked `root`.
+    fn walk_root(
+        &self,
+        path: &Path,
+        root: OpenRoot,
+        guard: Guard,
+    ) -> Result<(Report, usize), RelabelError> {
         let target = self.resolve();
-        if root.facts.kind != FileType::Directory {
+        if root.facts.kind != FileType::Directory || !self.recursive {
             return self.run_single(path, &root, &target, guard).map(|r| (r, 0));
         }
         let dir = ident::reopen_dir(root.fd.as_fd())
@@ -627,13 +680,7 @@ impl Relabel {
         };
         for e in &self.exclude {
             // Resolve the parent only: an excluded symlink is the link.
-            let canon = match (e.parent(), e.file_name()) {
-                (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
-                    std::fs::canonicalize(parent).map(|p| p.join(name))
-                }
-                _ => super::protected::normalize(e),
-            };
-            let canon = canon.unwrap_or_else(|_| e.clone());
+            let canon = super::protected::real_parent(e).unwrap_or_else(|_| e.clone());
             if let Ok(rel) = canon.strip_prefix(&root_canon) {
                 out.insert(root.join(rel));
             }
@@ -1362,12 +1409,20 @@ impl<'a> Walk<'a> {
             Resolved::Custom(f) => {
                 let cur = current.as_deref().and_then(parse);
                 match f(&path(), kind, cur.as_ref()) {
-                    Some(new) if Some(&new) != cur.as_ref() => {
+                    Ok(Some(new)) if Some(&new) != cur.as_ref() => {
                         (Cow::Owned(new.to_xattr_value()), Cow::Owned(new))
                     }
-                    _ => {
+                    Ok(_) => {
                         tally.unchanged += 1;
                         return;
+                    }
+                    Err(source) => {
+                        let path = path();
+                        let err = LabelError::Rule {
+                            path: path.clone(),
+                            source,
+                        };
+                        return self.fail(path, err);
                     }
                 }
             }
@@ -1586,7 +1641,7 @@ mod tests {
             if p.ends_with("f") {
                 *s.lock().unwrap() = cur.cloned();
             }
-            None
+            Ok(None)
         })))
         .run(&root)
         .unwrap();
@@ -1640,7 +1695,7 @@ mod tests {
                     if p.ends_with("e") {
                         panic!("rule failed");
                     }
-                    None
+                    Ok(None)
                 })))
                 .threads(threads)
                 .dry_run(true)

@@ -36,7 +36,7 @@ pub use error::PolicyError;
 pub use file_contexts::{FileContexts, FileContextsBuilder, Rule, NO_LABEL};
 pub use labeler::Labeler;
 pub use read::MAX_FILE_SIZE;
-pub use restore::{CustomizableTypes, RestoreAction, Restorer};
+pub use restore::{CustomizableTypes, Restore, RestoreAction, Restorer};
 pub use root::Root;
 pub use setrans::Translations;
 

@@ -3,9 +3,13 @@
 
 use std::collections::BTreeSet;
 use std::convert::Infallible;
-use std::path::Path;
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{read_policy_file, FileContexts, Labeler, PolicyError, STRING_SOURCE};
+use crate::label::protected::{real_parent, Protection};
+use crate::label::{RelabelError, Report, Target};
 use crate::{FileKind, SecurityContext};
 
 /// The policy's `contexts/customizable_types`: types an administrator sets
@@ -263,5 +267,77 @@ impl<L: Labeler<Error = Infallible>> Restorer<L> {
         current: Option<&SecurityContext>,
     ) -> Option<SecurityContext> {
         self.decide(path, kind, current).target()
+    }
+}
+
+impl<L: Labeler + Send + Sync + 'static> Restorer<L> {
+    /// `restorecon` as one operation: a [`Restore`] that gives every entry
+    /// the label these rules give it, through the relabel walker (by
+    /// directory fds, never following symlinks, reading before writing).
+    /// A failed lookup is a failure of that entry in the report.
+    ///
+    /// ```
+    /// use selinux_mcs::policy::{FileContexts, Restorer};
+    /// # let dir = tempfile::tempdir()?;
+    /// let fc = FileContexts::from_str("/.* system_u:object_r:var_t:s0")?;
+    /// let mut restore = Restorer::new(fc).restore();
+    /// restore.dry_run(true).recursive(true);
+    /// let report = restore.run_all(&[dir.path()])?;
+    /// assert_eq!(report.changed, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "selinux_restorecon")]
+    pub fn restore(self) -> Restore {
+        let rules = Arc::new(self);
+        let rule = move |path: &Path, kind, current: Option<&SecurityContext>| {
+            rules
+                .try_target_for(path, kind, current)
+                .map_err(|e| Box::new(e) as crate::label::RuleError)
+        };
+        let mut relabel = crate::label::Relabel::new(Target::Custom(Arc::new(rule)));
+        // The policy's own labels go wherever the rules say, /etc included;
+        // a root named as a symlink is restored itself, as restorecon does.
+        relabel
+            .protection(Protection::unrestricted())
+            .dereference(false)
+            .recursive(false);
+        Restore { relabel }
+    }
+}
+
+/// A restore (`restorecon`), built by [`Restorer::restore`]: a
+/// [`Relabel`](crate::label::Relabel) (its options through `Deref`;
+/// by default not recursive, as `restorecon` without `-R`) whose roots are
+/// resolved as `restorecon` resolves them before the rules see them.
+#[derive(Debug)]
+pub struct Restore {
+    relabel: crate::label::Relabel,
+}
+
+impl Restore {
+    /// Restores every path (recursively with `recursive(true)`), one report
+    /// for all. Each path is made absolute with its parent directory
+    /// resolved and its last component kept (the rules match real paths; a
+    /// symlink named here is restored itself), then every root is checked
+    /// before anything is written.
+    pub fn run_all<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Report, RelabelError> {
+        let roots: Vec<PathBuf> = paths
+            .iter()
+            .map(|p| real_parent(p.as_ref()).unwrap_or_else(|_| p.as_ref().to_path_buf()))
+            .collect();
+        self.relabel.run_all(&roots)
+    }
+}
+
+impl Deref for Restore {
+    type Target = crate::label::Relabel;
+    fn deref(&self) -> &crate::label::Relabel {
+        &self.relabel
+    }
+}
+
+impl DerefMut for Restore {
+    fn deref_mut(&mut self) -> &mut crate::label::Relabel {
+        &mut self.relabel
     }
 }

@@ -428,3 +428,23 @@ fn a_dry_run_or_a_refused_path_allocates_nothing() {
         .stderr(predicate::str::contains("vol:x holds s0:c"))
         .stdout("4 visited, 0 would change, 4 unchanged, 0 failed\n");
 }
+
+/// Issue 13: `apply --shared` writes the host's file context, the library's
+/// one answer (selinux-mcs-c's `shared_and_private_use_the_hosts_file_context`
+/// checks that the C API writes the same).
+#[test]
+fn shared_label_is_the_hosts_file_context() {
+    let Some(tmp) = volume() else { return };
+    let f = tmp.path().join("v/a/f");
+    relabel()
+        .args(["apply", "--shared"])
+        .arg(&f)
+        .assert()
+        .success();
+    let host = selinux_mcs::policy::Root::default().container_file_context();
+    let s0 = "s0".parse().expect("level");
+    assert_eq!(
+        selinux_mcs::label::get(&f).expect("labeled"),
+        host.with_level(s0)
+    );
+}

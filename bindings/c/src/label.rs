@@ -85,9 +85,10 @@ pub struct selinux_mcs_relabel {
 
 /// Boxes a relabel for C.
 fn boxed_relabel(target: Target) -> *mut selinux_mcs_relabel {
-    Box::into_raw(Box::new(selinux_mcs_relabel {
-        relabel: Relabel::new(target),
-    }))
+    let mut relabel = Relabel::new(target);
+    // The host's file context, from the same call the CLI makes.
+    relabel.file_context(selinux_mcs::policy::Root::default().container_file_context());
+    Box::into_raw(Box::new(selinux_mcs_relabel { relabel }))
 }
 
 /// A relabel that gives every entry exactly `context`
@@ -117,9 +118,11 @@ pub unsafe extern "C" fn selinux_mcs_relabel_new_context(
 }
 
 /// A shared relabel (podman's `:z`): the file context at level s0, no
-/// categories, readable by every container. The file context is
-/// system_u:object_r:container_file_t:s0 unless
-/// selinux_mcs_relabel_set_file_context() says otherwise.
+/// categories, readable by every container. The file context is the
+/// host's (the container contexts file's `file` entry, else
+/// system_u:object_r:container_file_t:s0), the same one `relabel apply
+/// --shared` uses, unless selinux_mcs_relabel_set_file_context() says
+/// otherwise.
 ///
 /// On success `*out` is a handle the caller frees with
 /// selinux_mcs_relabel_free(); on failure it is NULL.
@@ -623,5 +626,50 @@ pub unsafe extern "C" fn selinux_mcs_report_free(report: *mut selinux_mcs_report
     if !report.is_null() {
         // SAFETY: made by `Box::into_raw` in this module, freed once (caller).
         drop(unsafe { Box::from_raw(report) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+    use super::*;
+
+    /// Runs a relabel handle on a fresh file; the label it got.
+    fn label_written_by(handle: *mut selinux_mcs_relabel) -> selinux_mcs::SecurityContext {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, "").unwrap();
+        let path = CString::new(file.to_str().unwrap()).unwrap();
+        let mut report = std::ptr::null_mut();
+        // SAFETY: a live handle, a NUL-terminated path, a writable out.
+        let rc = unsafe { selinux_mcs_relabel_run(handle, path.as_ptr(), &mut report) };
+        assert_eq!(rc, 0);
+        // SAFETY: the report and handle from above, each freed once.
+        unsafe {
+            selinux_mcs_report_free(report);
+            selinux_mcs_relabel_free(handle);
+        }
+        label::get(&file).unwrap()
+    }
+
+    /// Issue 13: the C API's `:z` and `:Z` start from the host's file
+    /// context, the one `relabel apply` uses (relabel-cli's
+    /// `shared_label_is_the_hosts_file_context` checks the CLI side).
+    #[test]
+    fn shared_and_private_use_the_hosts_file_context() {
+        let host = selinux_mcs::policy::Root::default().container_file_context();
+        let mut handle = std::ptr::null_mut();
+        // SAFETY: `handle` is writable.
+        assert_eq!(unsafe { selinux_mcs_relabel_new_shared(&mut handle) }, 0);
+        let s0 = "s0".parse().unwrap();
+        assert_eq!(label_written_by(handle), host.with_level(s0));
+        let level = c"s0:c1,c2";
+        // SAFETY: `level` is NUL-terminated, `handle` writable.
+        assert_eq!(
+            unsafe { selinux_mcs_relabel_new_private(level.as_ptr(), &mut handle) },
+            0
+        );
+        let pair = "s0:c1,c2".parse().unwrap();
+        assert_eq!(label_written_by(handle), host.with_level(pair));
     }
 }

@@ -146,18 +146,12 @@ fn parse_context(what: &str, text: &str) -> Result<SecurityContext, CliError> {
         .map_err(|e| CliError::usage(format!("bad {what} {text:?}: {e}")))
 }
 
-/// The file context Shared and Private start from.
+/// The file context Shared and Private start from: `--file-context`, or
+/// the host's (the library's one answer, which the C API gives too).
 fn file_context(arg: Option<&str>) -> Result<SecurityContext, CliError> {
-    if let Some(text) = arg {
-        return parse_context("--file-context", text);
-    }
-    let system = Root::default()
-        .container_contexts()
-        .ok()
-        .and_then(|c| c.file().cloned());
-    match system {
-        Some(ctx) => Ok(ctx),
-        None => parse_context("default file context", DEFAULT_FILE_CONTEXT),
+    match arg {
+        Some(text) => parse_context("--file-context", text),
+        None => Ok(Root::default().container_file_context()),
     }
 }
 

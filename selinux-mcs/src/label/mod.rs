@@ -54,6 +54,7 @@ pub use container::{
 pub use error::{ErrorKind, LabelError, ProtectedError, RelabelError};
 pub use list::{list_labels, Listed};
 pub use walk::{
-    Failure, LabelFn, Progress, Relabel, Report, RuleError, Target, DEFAULT_FILE_CONTEXT,
+    default_file_context, Failure, LabelFn, Progress, Relabel, Report, RuleError, Target,
+    DEFAULT_FILE_CONTEXT,
 };
 pub use xattr::{get, get_at, get_deref, get_fd, set, set_at, set_deref, set_fd, XATTR_NAME};

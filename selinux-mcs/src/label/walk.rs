@@ -689,7 +689,8 @@ impl Relabel {
     }
 }
 
-fn default_file_context() -> SecurityContext {
+/// [`DEFAULT_FILE_CONTEXT`], parsed.
+pub fn default_file_context() -> SecurityContext {
     // A constant that parses; the fallback only keeps clippy's unwrap lint
     // quiet and is never taken.
     DEFAULT_FILE_CONTEXT.parse().unwrap_or_else(|_| {

@@ -123,4 +123,27 @@ impl Root {
             tried,
         })
     }
+
+    /// The file label `:z` and `:Z` start from on this host: the container
+    /// contexts' `file` entry, else
+    /// [`DEFAULT_FILE_CONTEXT`](crate::label::DEFAULT_FILE_CONTEXT) (no
+    /// contexts file, or one without `file`). Every front end (the CLI, the
+    /// C API) asks this one function, so they write the same labels.
+    ///
+    /// ```
+    /// use selinux_mcs::policy::Root;
+    /// # let dir = tempfile::tempdir()?;
+    /// let root = Root::new(dir.path()).with_containers_contexts(dir.path().join("none"));
+    /// assert_eq!(
+    ///     root.container_file_context().to_string(),
+    ///     "system_u:object_r:container_file_t:s0"
+    /// );
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn container_file_context(&self) -> crate::SecurityContext {
+        self.container_contexts()
+            .ok()
+            .and_then(|c| c.file().cloned())
+            .unwrap_or_else(crate::label::default_file_context)
+    }
 }

@@ -616,9 +616,11 @@ int selinux_mcs_relabel_new_context(const char *context, struct selinux_mcs_rela
 
 /**
  * A shared relabel (podman's `:z`): the file context at level s0, no
- * categories, readable by every container. The file context is
- * system_u:object_r:container_file_t:s0 unless
- * selinux_mcs_relabel_set_file_context() says otherwise.
+ * categories, readable by every container. The file context is the
+ * host's (the container contexts file's `file` entry, else
+ * system_u:object_r:container_file_t:s0), the same one `relabel apply
+ * --shared` uses, unless selinux_mcs_relabel_set_file_context() says
+ * otherwise.
  *
  * On success `*out` is a handle the caller frees with
  * selinux_mcs_relabel_free(); on failure it is NULL.

@@ -9,7 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 use selinux_mcs::label::{LabelError, ProtectedError, RelabelError};
-use selinux_mcs::mcs::McsError;
+use selinux_mcs::mcs::{McsError, McsErrorKind};
 use selinux_mcs::policy::PolicyError;
 
 /// The status codes every fallible function returns (as an `int`).
@@ -110,9 +110,8 @@ impl From<RelabelError> for Error {
     fn from(e: RelabelError) -> Error {
         match e {
             RelabelError::Protected(p @ ProtectedError::Unresolvable { .. }) => {
-                let message = p.to_string();
-                let errno = os_error_in(&message);
-                Error::new(SELINUX_MCS_ERR_IO, message).with_errno(errno)
+                let errno = p.raw_os_error();
+                Error::new(SELINUX_MCS_ERR_IO, p.to_string()).with_errno(errno)
             }
             RelabelError::Protected(p) => Error::new(SELINUX_MCS_ERR_PROTECTED, p.to_string()),
             RelabelError::Root(l) => l.into(),
@@ -126,35 +125,17 @@ impl From<RelabelError> for Error {
     }
 }
 
-/// The errno of an `io::Error` kept only as text (`... (os error 2)`), as
-/// [`ProtectedError::Unresolvable`] keeps it.
-fn os_error_in(message: &str) -> Option<i32> {
-    let start = message.rfind("(os error ")? + "(os error ".len();
-    let digits = message[start..].strip_suffix(')')?;
-    digits.parse().ok()
-}
-
 impl From<McsError> for Error {
     fn from(e: McsError) -> Error {
-        let (code, errno) = match &e {
-            McsError::Parse { .. } => (SELINUX_MCS_ERR_PARSE, None),
-            McsError::PairOrder { .. }
-            | McsError::NotAPair { .. }
-            | McsError::PoolTooSmall { .. }
-            | McsError::OutsidePool { .. }
-            | McsError::Reserved { .. }
-            | McsError::BadOwner { .. }
-            | McsError::NoPairs { .. } => (SELINUX_MCS_ERR_INVALID, None),
-            McsError::Exhausted { .. } | McsError::TooMany { .. } => {
-                (SELINUX_MCS_ERR_EXHAUSTED, None)
-            }
-            McsError::Taken { .. } | McsError::OwnerHoldsOther { .. } => {
-                (SELINUX_MCS_ERR_TAKEN, None)
-            }
-            McsError::Io { source, .. } => (SELINUX_MCS_ERR_IO, source.raw_os_error()),
-            _ => (SELINUX_MCS_ERR_REGISTRY, None),
+        let code = match e.kind() {
+            McsErrorKind::Parse => SELINUX_MCS_ERR_PARSE,
+            McsErrorKind::Invalid => SELINUX_MCS_ERR_INVALID,
+            McsErrorKind::Exhausted => SELINUX_MCS_ERR_EXHAUSTED,
+            McsErrorKind::Taken => SELINUX_MCS_ERR_TAKEN,
+            McsErrorKind::Io => SELINUX_MCS_ERR_IO,
+            _ => SELINUX_MCS_ERR_REGISTRY,
         };
-        Error::new(code, e.to_string()).with_errno(errno)
+        Error::new(code, e.to_string()).with_errno(e.raw_os_error())
     }
 }
 
@@ -373,10 +354,13 @@ mod tests {
     }
 
     #[test]
-    fn errno_from_io_error_text() {
-        let e = std::io::Error::from_raw_os_error(2);
-        assert_eq!(os_error_in(&format!("cannot resolve /x: {e}")), Some(2));
-        assert_eq!(os_error_in("no errno here"), None);
+    fn an_unresolvable_root_keeps_its_errno() {
+        let e = selinux_mcs::label::RelabelError::Protected(ProtectedError::unresolvable(
+            "/x",
+            std::io::Error::from_raw_os_error(2),
+        ));
+        let e = Error::from(e);
+        assert_eq!((e.code, e.errno), (SELINUX_MCS_ERR_IO, 2));
     }
 
     #[test]

@@ -10,9 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use selinux_mcs::label::protected::{self, Protection};
-use selinux_mcs::label::{
-    self, LabelError, Relabel, RelabelError, Report, Target, DEFAULT_FILE_CONTEXT,
-};
+use selinux_mcs::label::{self, LabelError, Relabel, RelabelError, Report, Target};
 use selinux_mcs::mls::Level;
 use selinux_mcs::policy::Root;
 use selinux_mcs::SecurityContext;

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use selinux_mcs::mcs::{Entry, McsError, PairSpace, Registry};
+use selinux_mcs::mcs::{Entry, McsError, McsErrorKind, PairSpace, Registry};
 use selinux_mcs::mls::{CategorySet, Level, Limits};
 
 use crate::exit::{CliError, CmdResult, Exit};
@@ -77,16 +77,9 @@ pub fn owner_level(owner: &str, db: Option<&Path>) -> Result<Level, CliError> {
 
 /// Maps a library error to the exit status it deserves.
 fn mcs_error(e: McsError) -> CliError {
-    let exit = match &e {
-        McsError::Exhausted { .. } | McsError::TooMany { .. } => Exit::Exhausted,
-        McsError::PairOrder { .. }
-        | McsError::NoPairs { .. }
-        | McsError::Parse { .. }
-        | McsError::NotAPair { .. }
-        | McsError::PoolTooSmall { .. }
-        | McsError::OutsidePool { .. }
-        | McsError::Reserved { .. }
-        | McsError::BadOwner { .. } => Exit::Usage,
+    let exit = match e.kind() {
+        McsErrorKind::Exhausted => Exit::Exhausted,
+        McsErrorKind::Parse | McsErrorKind::Invalid => Exit::Usage,
         _ => Exit::Failed,
     };
     CliError {

@@ -291,7 +291,7 @@ impl PartialEq for LabelError {
 /// );
 /// ```
 #[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ProtectedError {
     /// The path is (or resolves to) a protected directory: never relabeled.
     #[error(
@@ -337,15 +337,76 @@ pub enum ProtectedError {
         fs: String,
     },
     /// The path could not be resolved (it does not exist, or a component
-    /// cannot be read).
-    #[error("cannot resolve {}: {message}", crate::escape::Escaped::path(path))]
+    /// cannot be read), or the directories above it could not be checked.
+    #[error("cannot resolve {}: {source}", crate::escape::Escaped::path(path))]
     Unresolvable {
         /// The path as given.
         path: PathBuf,
-        /// The error, as text (so that this type can be compared).
-        message: String,
+        /// The error (shared, so that this type stays `Clone`; compared by
+        /// kind and errno).
+        #[source]
+        source: std::sync::Arc<io::Error>,
     },
 }
+
+impl ProtectedError {
+    /// An [`Unresolvable`](Self::Unresolvable) error for `path`.
+    pub fn unresolvable(path: impl Into<PathBuf>, source: io::Error) -> ProtectedError {
+        ProtectedError::Unresolvable {
+            path: path.into(),
+            source: std::sync::Arc::new(source),
+        }
+    }
+
+    /// The errno, for [`Unresolvable`](Self::Unresolvable).
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            ProtectedError::Unresolvable { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+}
+
+impl PartialEq for ProtectedError {
+    fn eq(&self, other: &ProtectedError) -> bool {
+        use ProtectedError as P;
+        match (self, other) {
+            (
+                P::Protected {
+                    path,
+                    resolved,
+                    matched,
+                },
+                P::Protected {
+                    path: p,
+                    resolved: r,
+                    matched: m,
+                },
+            )
+            | (
+                P::NeedsForce {
+                    path,
+                    resolved,
+                    matched,
+                },
+                P::NeedsForce {
+                    path: p,
+                    resolved: r,
+                    matched: m,
+                },
+            ) => path == p && resolved == r && matched == m,
+            (P::PseudoFileSystem { path, fs }, P::PseudoFileSystem { path: p, fs: f }) => {
+                path == p && fs == f
+            }
+            (P::Unresolvable { path, source }, P::Unresolvable { path: p, source: s }) => {
+                path == p && source.kind() == s.kind() && source.raw_os_error() == s.raw_os_error()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Eq for ProtectedError {}
 
 fn resolves(path: &std::path::Path, resolved: &std::path::Path) -> String {
     if path.as_os_str() == resolved.as_os_str() {

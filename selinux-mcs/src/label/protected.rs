@@ -163,10 +163,7 @@ impl Protection {
     /// resolved and is refused too.
     pub fn check(&self, path: impl AsRef<Path>, force: bool) -> Result<PathBuf, ProtectedError> {
         let path = path.as_ref();
-        let unresolvable = |e: std::io::Error| ProtectedError::Unresolvable {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        };
+        let unresolvable = |e: std::io::Error| ProtectedError::unresolvable(path, e);
         let lexical = normalize(path).map_err(unresolvable)?;
         let resolved = std::fs::canonicalize(path).map_err(unresolvable)?;
         if !self.enabled {
@@ -312,12 +309,8 @@ impl Guard {
         if let Some(m) = self.need_force.get(&root.facts.ident) {
             return Err(needs_force(m));
         }
-        let above = ident::ancestors(root.fd.as_fd(), &root.facts).map_err(|e| {
-            ProtectedError::Unresolvable {
-                path: path.to_path_buf(),
-                message: format!("cannot check the directories above it: {e}"),
-            }
-        })?;
+        let above = ident::ancestors(root.fd.as_fd(), &root.facts)
+            .map_err(|e| ProtectedError::unresolvable(path, e))?;
         match above.iter().find_map(|a| self.need_force.get(a)) {
             Some(m) => Err(needs_force(m)),
             None => Ok(()),

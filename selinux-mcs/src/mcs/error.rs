@@ -7,6 +7,30 @@ use crate::escape::Escaped;
 use crate::mls::Category;
 use crate::ParseError;
 
+/// What kind of failure an [`McsError`] is: what a front end needs to
+/// pick an exit status or an error code (both `relabel` and the C API ask
+/// [`McsError::kind`], so they cannot disagree).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum McsErrorKind {
+    /// A level or pair that does not parse.
+    Parse,
+    /// Input that parses but cannot be used: a pair out of order, a pool
+    /// too small or with no pair to hand out, a pair outside the pool or
+    /// reserved, a bad owner name.
+    Invalid,
+    /// No free pair, or fewer than asked for.
+    Exhausted,
+    /// The pair or the owner is held by someone else.
+    Taken,
+    /// The registry cannot be used: missing, not a registry, read-only,
+    /// corrupt, a newer version, a database error, busy.
+    Registry,
+    /// A system call on the registry's files failed (see
+    /// [`McsError::raw_os_error`]).
+    Io,
+}
+
 /// Why a pair could not be made, allocated, reserved or released, or why the
 /// registry could not be opened or written.
 ///
@@ -213,4 +237,38 @@ pub enum McsError {
         #[source]
         source: io::Error,
     },
+}
+
+impl McsError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> McsErrorKind {
+        match self {
+            McsError::Parse { .. } => McsErrorKind::Parse,
+            McsError::PairOrder { .. }
+            | McsError::NotAPair { .. }
+            | McsError::PoolTooSmall { .. }
+            | McsError::OutsidePool { .. }
+            | McsError::Reserved { .. }
+            | McsError::BadOwner { .. }
+            | McsError::NoPairs { .. } => McsErrorKind::Invalid,
+            McsError::Exhausted { .. } | McsError::TooMany { .. } => McsErrorKind::Exhausted,
+            McsError::Taken { .. } | McsError::OwnerHoldsOther { .. } => McsErrorKind::Taken,
+            McsError::Io { .. } => McsErrorKind::Io,
+            McsError::NotARegistry { .. }
+            | McsError::NoRegistry { .. }
+            | McsError::ReadOnly { .. }
+            | McsError::Corrupt { .. }
+            | McsError::UnsupportedVersion { .. }
+            | McsError::Database { .. }
+            | McsError::Busy { .. } => McsErrorKind::Registry,
+        }
+    }
+
+    /// The errno, for [`McsErrorKind::Io`].
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            McsError::Io { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
 }

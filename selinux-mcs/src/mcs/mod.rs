@@ -52,7 +52,7 @@ mod space;
 pub use adopt::{Adoption, InUse};
 pub use allocator::Allocator;
 pub use decide::{decide, ConstrainedTypes, Decision, Permission, Reason};
-pub use error::McsError;
+pub use error::{McsError, McsErrorKind};
 pub use pair::CategoryPair;
 pub use registry::{Entry, Registry};
 pub use space::PairSpace;

@@ -83,6 +83,7 @@
 //! `vs_libselinux` benchmark run through it.
 #![deny(missing_docs)]
 
+pub mod container;
 pub mod context;
 pub mod escape;
 pub mod explain;

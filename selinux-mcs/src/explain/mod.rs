@@ -200,7 +200,8 @@ impl LevelMeaning {
                 return LevelMeaning::PrivatePair {
                     first,
                     second,
-                    reserved: first.number() == 1022 && second.number() == 1023,
+                    reserved: crate::mcs::CategoryPair::new(first, second).ok()
+                        == Some(crate::mcs::PairSpace::privileged_pair()),
                 };
             }
         }

@@ -39,7 +39,6 @@
 //! Paths in [`protected::PROTECTED`] are never relabeled; subtrees in
 //! [`protected::NEED_FORCE`] need [`Relabel::force`].
 
-mod container;
 mod error;
 mod ident;
 mod list;
@@ -47,7 +46,8 @@ pub mod protected;
 mod walk;
 mod xattr;
 
-pub use container::{
+/// Kept here for existing callers; the container module is their home.
+pub use crate::container::{
     format_mount_label, init_labels, mount_option, privileged_level, ContainerLabels,
     InitLabelsError, LabelOption, LabelOptionError,
 };

@@ -2,7 +2,6 @@
 //!
 //! [`Registry::adopt_in_use`]: super::Registry::adopt_in_use
 
-use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -159,36 +158,32 @@ fn scan_processes(root: &Path, scan: &mut Scan) -> Result<(), McsError> {
     Ok(())
 }
 
-/// Reads `security.selinux` of `dir` itself with `lgetxattr(2)`: a symlink
-/// is read, never followed.
+/// Reads the label of `dir` itself with [`label::get`](crate::label::get):
+/// a symlink is read, never followed; a long label is read whole.
 fn scan_directory(dir: &Path, scan: &mut Scan) -> Result<(), McsError> {
-    let mut buf = vec![0u8; 4096];
-    let n = match rustix::fs::lgetxattr(dir, "security.selinux", &mut buf[..]) {
-        Ok(n) => n,
-        Err(e) if e == rustix::io::Errno::NODATA || e == rustix::io::Errno::NOTSUP => {
+    use crate::label::{ErrorKind, LabelError};
+    let ctx = match crate::label::get(dir) {
+        Ok(ctx) => ctx,
+        Err(e) if matches!(e.kind(), ErrorKind::NoLabel | ErrorKind::NotSupported) => {
             scan.report.unlabeled += 1;
             return Ok(());
         }
-        Err(e) => {
-            return Err(McsError::Io {
-                path: dir.to_path_buf(),
-                call: "lgetxattr",
-                source: io::Error::from(e),
-            })
+        Err(LabelError::Io {
+            path, call, source, ..
+        }) => return Err(McsError::Io { path, call, source }),
+        Err(_) => {
+            scan.report.not_pairs += 1; // a label that is not a context
+            return Ok(());
         }
     };
-    buf.truncate(n);
     let where_ = dir.display().to_string();
-    match SecurityContext::from_bytes_with(&buf, &Limits::MLS) {
-        Ok(ctx) => match pair_of(&ctx) {
-            Some(pair) => scan.pairs.push(Found {
-                pair,
-                source: where_.clone(),
-                where_,
-            }),
-            None => scan.report.not_pairs += 1,
-        },
-        Err(_) => scan.report.not_pairs += 1,
+    match pair_of(&ctx) {
+        Some(pair) => scan.pairs.push(Found {
+            pair,
+            source: where_.clone(),
+            where_,
+        }),
+        None => scan.report.not_pairs += 1,
     }
     Ok(())
 }

@@ -21,7 +21,6 @@
 //! ```
 
 mod config;
-mod contexts;
 mod error;
 mod file_contexts;
 mod labeler;
@@ -30,8 +29,9 @@ mod restore;
 mod root;
 mod setrans;
 
+/// Kept here for existing callers; its home is [`crate::container`].
+pub use crate::container::ContainerContexts;
 pub use config::{Config, Mode};
-pub use contexts::ContainerContexts;
 pub use error::PolicyError;
 pub use file_contexts::{FileContexts, FileContextsBuilder, Rule, NO_LABEL};
 pub use labeler::Labeler;

@@ -4,8 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::mls::{Category, CategorySet, Level, Sensitivity};
-use crate::policy::ContainerContexts;
+use super::ContainerContexts;
+use crate::mls::Level;
 use crate::{ParseError, SecurityContext};
 
 /// One label option, as podman's `--security-opt label=...` takes it:
@@ -129,13 +129,7 @@ pub struct ContainerLabels {
 /// The level of privileged containers' mounts, never handed out as a pair:
 /// `s0:c1022,c1023`.
 pub fn privileged_level() -> Level {
-    let mut cats = CategorySet::new();
-    for n in [1022, 1023] {
-        if let Some(c) = Category::new(n) {
-            cats.insert(c);
-        }
-    }
-    Level::new(Sensitivity::new(0), cats)
+    crate::mcs::PairSpace::privileged_pair().level()
 }
 
 /// Makes a new container's labels from the container contexts file, the

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{read_policy_file, PolicyError, STRING_SOURCE};
+use crate::policy::{read_policy_file, PolicyError, STRING_SOURCE};
 use crate::SecurityContext;
 
 /// The container contexts file: lines `key = "context"`, `#` and `;`

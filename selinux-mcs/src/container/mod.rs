@@ -1,0 +1,23 @@
+//! Containers: the container contexts file (which labels a container's
+//! process and files get), the labels of a new container made from it
+//! (go-selinux `InitLabels`, `label=` options), the privileged pair, and
+//! mount options.
+//!
+//! ```
+//! use selinux_mcs::container::{self, ContainerContexts};
+//! let contexts = ContainerContexts::from_str(
+//!     "process = \"system_u:system_r:container_t:s0\"\nfile = \"system_u:object_r:container_file_t:s0\"\n",
+//! )?;
+//! assert_eq!(contexts.file().unwrap().type_(), "container_file_t");
+//! assert_eq!(container::privileged_level().to_string(), "s0:c1022,c1023");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod contexts;
+mod labels;
+
+pub use contexts::ContainerContexts;
+pub use labels::{
+    format_mount_label, init_labels, mount_option, privileged_level, ContainerLabels,
+    InitLabelsError, LabelOption, LabelOptionError,
+};

@@ -116,14 +116,45 @@ impl fmt::Display for FileKind {
 }
 
 impl FromStr for FileKind {
-    type Err = String;
+    type Err = UnknownName;
     /// Accepts the rule flags and the CLI words.
-    fn from_str(s: &str) -> Result<FileKind, String> {
+    fn from_str(s: &str) -> Result<FileKind, UnknownName> {
         FileKind::ALL
             .into_iter()
             .find(|k| k.rule_flag() == s || k.name() == s)
-            .ok_or_else(|| {
-                format!("unknown file type {s:?}: expected one of file, dir, symlink, chr, blk, fifo, sock (or --, -d, -l, -c, -b, -p, -s)")
+            .ok_or_else(|| UnknownName {
+                what: "file type",
+                text: s.to_owned(),
+                expected:
+                    "file, dir, symlink, chr, blk, fifo, sock (or --, -d, -l, -c, -b, -p, -s)"
+                        .into(),
             })
+    }
+}
+
+/// A name that is not one of a fixed set (a file type, a permission).
+///
+/// ```
+/// let err = "pipe".parse::<selinux_mcs::FileKind>().unwrap_err();
+/// assert_eq!(err.text(), "pipe");
+/// assert!(err.to_string().starts_with("unknown file type \"pipe\": expected one of file, dir"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {text:?}: expected one of {expected}")]
+pub struct UnknownName {
+    pub(crate) what: &'static str,
+    pub(crate) text: String,
+    pub(crate) expected: String,
+}
+
+impl UnknownName {
+    /// The text that was not recognized.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// What kind of name was expected (`file type`, `permission`).
+    pub fn what(&self) -> &'static str {
+        self.what
     }
 }

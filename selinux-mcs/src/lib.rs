@@ -96,7 +96,7 @@ pub mod policy;
 pub mod system;
 
 pub use context::{ParseError, ParseErrorKind, SecurityContext};
-pub use file_kind::FileKind;
+pub use file_kind::{FileKind, UnknownName};
 
 /// Implements serde for a type as its canonical string (`Display`/`FromStr`).
 #[macro_export]

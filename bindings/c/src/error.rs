@@ -115,7 +115,6 @@ impl From<RelabelError> for Error {
             }
             RelabelError::Protected(p) => Error::new(SELINUX_MCS_ERR_PROTECTED, p.to_string()),
             RelabelError::Root(l) => l.into(),
-            RelabelError::Target(_) => Error::invalid(e.to_string()),
             RelabelError::NoSafeXattrCall(ref io) => {
                 let errno = io.raw_os_error();
                 Error::new(SELINUX_MCS_ERR_IO, e.to_string()).with_errno(errno)

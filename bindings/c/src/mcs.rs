@@ -52,7 +52,9 @@ pub unsafe extern "C" fn selinux_mcs_decide(
                 str_arg(permission, "permission")?,
             )
         };
-        let permission: Permission = name.parse().map_err(Error::invalid)?;
+        let permission: Permission = name
+            .parse()
+            .map_err(|e: selinux_mcs::UnknownName| Error::invalid(e.to_string()))?;
         let decision = mcs::decide(&process.ctx, &file.ctx, permission);
         // SAFETY: checked not NULL; writable (caller).
         unsafe { allowed.write(decision.allowed()) };

@@ -42,7 +42,7 @@ pub struct LookupArgs {
     pub backend: Backend,
 }
 
-fn parse_kind(s: &str) -> Result<FileKind, String> {
+fn parse_kind(s: &str) -> Result<FileKind, selinux_mcs::UnknownName> {
     s.parse()
 }
 

@@ -448,10 +448,6 @@ pub enum RelabelError {
     /// The root cannot be opened or examined.
     #[error(transparent)]
     Root(LabelError),
-    /// The target label cannot be built (a Shared or Private target whose
-    /// file context is unusable).
-    #[error("bad target: {0}")]
-    Target(String),
     /// Neither `getxattrat`/`setxattrat` (Linux 6.13) nor `/proc/self/fd`
     /// is available, so labels cannot be written relative to a directory
     /// fd without following symlinks or walking by path.

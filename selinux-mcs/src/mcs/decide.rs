@@ -83,16 +83,15 @@ impl fmt::Display for Permission {
 }
 
 impl FromStr for Permission {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Permission, String> {
+    type Err = crate::UnknownName;
+    fn from_str(s: &str) -> Result<Permission, crate::UnknownName> {
         Permission::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown permission {s:?}: expected one of {}",
-                    Permission::ALL.map(Permission::name).join(", ")
-                )
+            .ok_or_else(|| crate::UnknownName {
+                what: "permission",
+                text: s.to_owned(),
+                expected: Permission::ALL.map(Permission::name).join(", "),
             })
     }
 }

@@ -183,6 +183,7 @@ pub enum McsError {
         path: PathBuf,
     },
     /// The registry is damaged. Nothing was written.
+    #[cfg(feature = "registry")]
     #[error("registry {} is corrupted: {detail}", Escaped::path(path))]
     Corrupt {
         /// The database file.
@@ -204,6 +205,7 @@ pub enum McsError {
         supported: i64,
     },
     /// An SQLite call failed.
+    #[cfg(feature = "registry")]
     #[error("registry {}: {op}: {source}", Escaped::path(path))]
     Database {
         /// The database file.
@@ -257,10 +259,10 @@ impl McsError {
             McsError::NotARegistry { .. }
             | McsError::NoRegistry { .. }
             | McsError::ReadOnly { .. }
-            | McsError::Corrupt { .. }
             | McsError::UnsupportedVersion { .. }
-            | McsError::Database { .. }
             | McsError::Busy { .. } => McsErrorKind::Registry,
+            #[cfg(feature = "registry")]
+            McsError::Corrupt { .. } | McsError::Database { .. } => McsErrorKind::Registry,
         }
     }
 

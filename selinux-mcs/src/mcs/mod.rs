@@ -40,19 +40,24 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "registry")]
 mod adopt;
 mod allocator;
 mod decide;
 mod error;
+#[cfg(feature = "registry")]
 mod lock;
 mod pair;
+#[cfg(feature = "registry")]
 mod registry;
 mod space;
 
+#[cfg(feature = "registry")]
 pub use adopt::{Adoption, InUse};
 pub use allocator::Allocator;
 pub use decide::{decide, ConstrainedTypes, Decision, Permission, Reason};
 pub use error::{McsError, McsErrorKind};
 pub use pair::CategoryPair;
+#[cfg(feature = "registry")]
 pub use registry::{Entry, Registry};
 pub use space::PairSpace;

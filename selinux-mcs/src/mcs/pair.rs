@@ -71,6 +71,7 @@ impl CategoryPair {
     /// pool: `B*(B-1)/2 + A` (colexicographic order). The registry stores it
     /// as the primary key, so uniqueness does not depend on who uses which
     /// pool.
+    #[cfg(any(feature = "registry", test))]
     pub(crate) fn key(&self) -> u32 {
         let (a, b) = (
             u32::from(self.first.number()),
@@ -80,6 +81,7 @@ impl CategoryPair {
     }
 
     /// The pair numbered `key` by [`key`](Self::key).
+    #[cfg(any(feature = "registry", test))]
     pub(crate) fn from_key(key: u32) -> Option<CategoryPair> {
         let (i, j) = unrank_colex(u64::from(key))?;
         let first = Category::new(u16::try_from(i).ok()?)?;

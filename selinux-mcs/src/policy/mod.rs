@@ -40,9 +40,10 @@ pub use restore::{CustomizableTypes, Restore, RestoreAction, Restorer};
 pub use root::Root;
 pub use setrans::Translations;
 
-pub(crate) use read::{
-    describe, open_regular, read_optional_policy_file, read_policy_file, OpenError,
-};
+/// For the registry's own checks of its files.
+#[cfg(feature = "registry")]
+pub(crate) use read::{describe, open_regular, OpenError};
+pub(crate) use read::{read_optional_policy_file, read_policy_file};
 
 /// The name used for text that did not come from a file.
 pub(crate) const STRING_SOURCE: &str = "<string>";

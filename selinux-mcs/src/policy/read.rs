@@ -25,6 +25,7 @@ pub const MAX_FILE_SIZE: u64 = 64 << 20;
 pub(crate) enum OpenError {
     /// `stat`, `open` or `fstat` failed (`NotFound` when there is no file).
     Io {
+        #[cfg_attr(not(feature = "registry"), allow(dead_code))] // the registry's messages
         call: &'static str,
         source: io::Error,
     },

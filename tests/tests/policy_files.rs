@@ -92,7 +92,8 @@ fn setrans_with_include() {
 fn restore_decisions_on_the_fixture() {
     let root = root();
     let fc = FileContexts::from_path(root.file_contexts_path().unwrap()).unwrap();
-    let restorer = Restorer::new(&fc).customizable_types(root.customizable_types().unwrap());
+    let mut restorer = Restorer::new(&fc);
+    restorer.customizable_types(root.customizable_types().unwrap());
     let cur = ctx("unconfined_u:object_r:user_home_t:s0:c1,c2");
     let p = |s: &str| Path::new(s).to_path_buf();
     // Only the type changes.
@@ -107,7 +108,8 @@ fn restore_decisions_on_the_fixture() {
         RestoreAction::Unchanged
     );
     // Force replaces the whole context, and then it is not "right" any more.
-    let forced = Restorer::new(&fc).force(true);
+    let mut forced = Restorer::new(&fc);
+    forced.force(true);
     assert_eq!(
         forced.target_for(&p("/etc/passwd"), FileKind::File, Some(&right)),
         Some(ctx("system_u:object_r:passwd_file_t:s0"))

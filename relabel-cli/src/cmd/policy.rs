@@ -219,14 +219,14 @@ pub fn restore(args: RestoreArgs) -> CmdResult {
     match args.backend {
         Backend::Ours => {
             let fc = load_file_contexts(args.file_contexts.as_deref())?;
-            restore_with(&args, Restorer::new(fc).customizable_types(customizable))
+            restore_with(&args, Restorer::new(fc), customizable)
         }
         #[cfg(feature = "libselinux")]
         Backend::Libselinux => {
             let path = file_contexts_path(args.file_contexts.as_deref())?;
             let fc =
                 selinux_mcs::system::SelabelFileContexts::open(&path).map_err(CliError::usage)?;
-            restore_with(&args, Restorer::new(fc).customizable_types(customizable))
+            restore_with(&args, Restorer::new(fc), customizable)
         }
         #[cfg(not(feature = "libselinux"))]
         Backend::Libselinux => Err(no_libselinux()),
@@ -252,11 +252,16 @@ fn customizable_types(args: &RestoreArgs) -> Result<CustomizableTypes, CliError>
 }
 
 /// `relabel restore` with the rules of `restorer`'s backend.
-fn restore_with<L>(args: &RestoreArgs, restorer: Restorer<L>) -> CmdResult
+fn restore_with<L>(
+    args: &RestoreArgs,
+    mut restorer: Restorer<L>,
+    customizable: CustomizableTypes,
+) -> CmdResult
 where
     L: Labeler + Send + Sync + 'static,
 {
-    let mut restore = restorer.force(args.force).restore();
+    restorer.customizable_types(customizable).force(args.force);
+    let mut restore = restorer.restore();
     restore
         .dry_run(args.dry_run)
         .recursive(args.recursive)

@@ -135,13 +135,15 @@ impl RestoreAction {
 ///     "/srv/www(/.*)?  system_u:object_r:httpd_sys_content_t:s0\n\
 ///      /srv/www/tmp(/.*)?  <<none>>\n",
 /// )?;
-/// let restorer = Restorer::new(fc).customizable_types(CustomizableTypes::from_str("public_content_t\n")?);
+/// let mut restorer = Restorer::new(fc);
+/// restorer.customizable_types(CustomizableTypes::from_str("public_content_t\n")?);
 /// let current: SecurityContext = "unconfined_u:object_r:user_home_t:s0:c1".parse().unwrap();
 /// // Only the type changes without force.
 /// let target = restorer.target_for("/srv/www/index.html".as_ref(), FileKind::File, Some(&current));
 /// assert_eq!(target.unwrap().to_string(), "unconfined_u:object_r:httpd_sys_content_t:s0:c1");
 /// // Force replaces everything.
-/// let forced = restorer.clone().force(true);
+/// let mut forced = restorer.clone();
+/// forced.force(true);
 /// let target = forced.target_for("/srv/www/index.html".as_ref(), FileKind::File, Some(&current));
 /// assert_eq!(target.unwrap().to_string(), "system_u:object_r:httpd_sys_content_t:s0");
 /// // <<none>>: leave it.
@@ -170,15 +172,13 @@ impl<L: Labeler> Restorer<L> {
     }
 
     /// Replace whole contexts and relabel customizable types (`restorecon -F`).
-    #[must_use]
-    pub fn force(mut self, force: bool) -> Restorer<L> {
+    pub fn force(&mut self, force: bool) -> &mut Restorer<L> {
         self.force = force;
         self
     }
 
     /// The types to leave alone without force.
-    #[must_use]
-    pub fn customizable_types(mut self, types: CustomizableTypes) -> Restorer<L> {
+    pub fn customizable_types(&mut self, types: CustomizableTypes) -> &mut Restorer<L> {
         self.customizable = types;
         self
     }

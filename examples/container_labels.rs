@@ -7,6 +7,7 @@
 use selinux_mcs::label::{init_labels, mount_option, LabelOption};
 use selinux_mcs::mcs::Registry;
 use selinux_mcs::policy::ContainerContexts;
+use std::str::FromStr;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;

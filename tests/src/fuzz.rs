@@ -10,6 +10,7 @@ use selinux_mcs::policy::{
     Config, ContainerContexts, CustomizableTypes, FileContexts, PolicyError, Translations,
 };
 use selinux_mcs::{FileKind, SecurityContext};
+use std::str::FromStr;
 
 fn check_error(e: &PolicyError) {
     // Content errors name a line from 1; formatting never panics.

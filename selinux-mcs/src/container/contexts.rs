@@ -26,12 +26,6 @@ impl ContainerContexts {
         ContainerContexts::parse(&read_policy_file(path)?, path)
     }
 
-    /// Parses contexts from text.
-    #[allow(clippy::should_implement_trait)] // returns PolicyError, which names the source
-    pub fn from_str(text: &str) -> Result<ContainerContexts, PolicyError> {
-        ContainerContexts::parse(text, Path::new(STRING_SOURCE))
-    }
-
     fn parse(text: &str, path: &Path) -> Result<ContainerContexts, PolicyError> {
         let mut entries = BTreeMap::new();
         for (i, raw) in text.lines().enumerate() {
@@ -112,5 +106,14 @@ impl ContainerContexts {
     /// `engine_process`: the container engine itself (`container_engine_t`).
     pub fn engine_process(&self) -> Option<&SecurityContext> {
         self.get("engine_process")
+    }
+}
+
+impl std::str::FromStr for ContainerContexts {
+    type Err = PolicyError;
+
+    /// Parses contexts from text.
+    fn from_str(text: &str) -> Result<ContainerContexts, PolicyError> {
+        ContainerContexts::parse(text, Path::new(STRING_SOURCE))
     }
 }

@@ -144,6 +144,7 @@ pub fn privileged_level() -> Level {
 /// called, so a bad option reserves nothing.
 ///
 /// ```
+/// # use std::str::FromStr;
 /// use selinux_mcs::label::{init_labels, LabelOption};
 /// use selinux_mcs::policy::ContainerContexts;
 /// let contexts = ContainerContexts::from_str(

@@ -4,6 +4,7 @@
 //! mount options.
 //!
 //! ```
+//! # use std::str::FromStr;
 //! use selinux_mcs::container::{self, ContainerContexts};
 //! let contexts = ContainerContexts::from_str(
 //!     "process = \"system_u:system_r:container_t:s0\"\nfile = \"system_u:object_r:container_file_t:s0\"\n",

@@ -331,6 +331,7 @@ impl Explanation {
     /// Explains `context`, with its range's name from `translations`.
     ///
     /// ```
+    /// # use std::str::FromStr;
     /// use selinux_mcs::explain::Explanation;
     /// use selinux_mcs::policy::Translations;
     /// let t = Translations::from_str("s0:c0.c1023=SystemHigh\ns0=SystemLow\n")?;
@@ -646,8 +647,10 @@ mod tests {
     #[test]
     fn display_escapes_the_translation() {
         let ctx = "u:r:t:s0:c1,c2".parse().expect("test context");
-        let t = Translations::from_str("s0:c1,c2=Secret\x1b[31mRed\x1b]0;x\x07\n")
-            .expect("test setrans");
+        let t = <Translations as std::str::FromStr>::from_str(
+            "s0:c1,c2=Secret\x1b[31mRed\x1b]0;x\x07\n",
+        )
+        .expect("test setrans");
         let text = Explanation::with_translations(&ctx, &t).to_string();
         assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
         assert!(

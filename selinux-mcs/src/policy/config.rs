@@ -60,12 +60,6 @@ impl Config {
         Config::parse(&read_policy_file(path)?, path)
     }
 
-    /// Parses the config from text.
-    #[allow(clippy::should_implement_trait)] // returns PolicyError, which names the source
-    pub fn from_str(text: &str) -> Result<Config, PolicyError> {
-        Config::parse(text, Path::new(STRING_SOURCE))
-    }
-
     fn parse(text: &str, path: &Path) -> Result<Config, PolicyError> {
         let mut config = Config {
             mode: None,
@@ -121,6 +115,15 @@ impl Config {
         self.policy_type
             .as_deref()
             .unwrap_or(Self::DEFAULT_POLICY_TYPE)
+    }
+}
+
+impl std::str::FromStr for Config {
+    type Err = PolicyError;
+
+    /// Parses the config from text.
+    fn from_str(text: &str) -> Result<Config, PolicyError> {
+        Config::parse(text, Path::new(STRING_SOURCE))
     }
 }
 

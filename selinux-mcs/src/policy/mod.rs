@@ -8,6 +8,7 @@
 //! without being read ([`PolicyError::TooLarge`]).
 //!
 //! ```
+//! # use std::str::FromStr;
 //! use selinux_mcs::policy::{Config, ContainerContexts, Mode};
 //! let config = Config::from_str("SELINUX=enforcing\nSELINUXTYPE=targeted\n")?;
 //! assert_eq!(config.mode(), Some(Mode::Enforcing));

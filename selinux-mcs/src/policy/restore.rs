@@ -17,6 +17,7 @@ use crate::{FileKind, SecurityContext};
 /// alone unless forced. One type a line, `#` comments.
 ///
 /// ```
+/// # use std::str::FromStr;
 /// use selinux_mcs::policy::CustomizableTypes;
 /// let t = CustomizableTypes::from_str("container_file_t\n# comment\nswapfile_t\n")?;
 /// assert!(t.contains("swapfile_t"));
@@ -33,12 +34,6 @@ impl CustomizableTypes {
     pub fn from_path(path: impl AsRef<Path>) -> Result<CustomizableTypes, PolicyError> {
         let path = path.as_ref();
         CustomizableTypes::parse(&read_policy_file(path)?, path)
-    }
-
-    /// Parses the file's text.
-    #[allow(clippy::should_implement_trait)] // returns PolicyError, which names the source
-    pub fn from_str(text: &str) -> Result<CustomizableTypes, PolicyError> {
-        CustomizableTypes::parse(text, Path::new(STRING_SOURCE))
     }
 
     fn parse(text: &str, path: &Path) -> Result<CustomizableTypes, PolicyError> {
@@ -129,6 +124,7 @@ impl RestoreAction {
 /// [`try_target_for`](Self::try_target_for) work with every backend.
 ///
 /// ```
+/// # use std::str::FromStr;
 /// use selinux_mcs::policy::{CustomizableTypes, FileContexts, Restorer};
 /// use selinux_mcs::{FileKind, SecurityContext};
 /// let fc = FileContexts::from_str(
@@ -339,5 +335,14 @@ impl Deref for Restore {
 impl DerefMut for Restore {
     fn deref_mut(&mut self) -> &mut crate::label::Relabel {
         &mut self.relabel
+    }
+}
+
+impl std::str::FromStr for CustomizableTypes {
+    type Err = PolicyError;
+
+    /// Parses the file's text.
+    fn from_str(text: &str) -> Result<CustomizableTypes, PolicyError> {
+        CustomizableTypes::parse(text, Path::new(STRING_SOURCE))
     }
 }

@@ -24,6 +24,7 @@ const MAX_INCLUDE_DEPTH: usize = 8;
 /// is refused with an error naming the line.
 ///
 /// ```
+/// # use std::str::FromStr;
 /// use selinux_mcs::policy::Translations;
 /// use selinux_mcs::mls::MlsRange;
 /// let t = Translations::from_str(
@@ -66,16 +67,6 @@ impl Translations {
         let mut t = Translations::default();
         let mut origins = HashMap::new();
         t.load(path.as_ref(), 0, &mut origins)?;
-        Ok(t)
-    }
-
-    /// Parses setrans.conf text. `Include=` is refused: there is no file to
-    /// resolve it from.
-    #[allow(clippy::should_implement_trait)] // returns PolicyError, which names the source
-    pub fn from_str(text: &str) -> Result<Translations, PolicyError> {
-        let mut t = Translations::default();
-        let mut origins = HashMap::new();
-        t.parse(text, Path::new(STRING_SOURCE), None, &mut origins)?;
         Ok(t)
     }
 
@@ -349,5 +340,18 @@ fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
         Some((b'*', rest)) => (0..=name.len()).any(|i| glob_match(rest, &name[i..])),
         Some((b'?', rest)) => !name.is_empty() && glob_match(rest, &name[1..]),
         Some((c, rest)) => name.first() == Some(c) && glob_match(rest, &name[1..]),
+    }
+}
+
+impl std::str::FromStr for Translations {
+    type Err = PolicyError;
+
+    /// Parses setrans.conf text. `Include=` is refused: there is no file to
+    /// resolve it from.
+    fn from_str(text: &str) -> Result<Translations, PolicyError> {
+        let mut t = Translations::default();
+        let mut origins = HashMap::new();
+        t.parse(text, Path::new(STRING_SOURCE), None, &mut origins)?;
+        Ok(t)
     }
 }

@@ -326,3 +326,39 @@ fn unknown_backend_is_a_usage_error() {
         .code(2)
         .stderr(predicate::str::contains("ours").and(predicate::str::contains("libselinux")));
 }
+
+/// Issue 13: a current label that is not a context is reported for that
+/// file and left as it is, as selinux_restorecon does.
+#[test]
+fn an_unparseable_current_label_is_a_failure_and_is_kept() {
+    let Some(f) = fixture() else { return };
+    let bad = f.root.join("data/a");
+    for raw in [&b"garbage\0"[..], b"u:r:t:s0:c5.c1\0"] {
+        rustix::fs::lsetxattr(
+            &bad,
+            "security.selinux",
+            raw,
+            rustix::fs::XattrFlags::empty(),
+        )
+        .expect("test setup");
+        let out = relabel()
+            .args(["restore", "-R", "--file-contexts"])
+            .arg(&f.file_contexts)
+            .arg("--customizable-types")
+            .arg(&f.customizable)
+            .arg(&f.root)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("data/a") && err.contains("is not a valid context"),
+            "{err}"
+        );
+        let stored = rustix::fs::lgetxattr(&bad, "security.selinux", &mut [0u8; 64][..])
+            .expect("still labeled");
+        assert_eq!(stored, raw.len(), "left as it was");
+        // The others are restored as usual (only the type, without -F).
+        assert!(label_of(&f.root.join("data/b")).ends_with(":object_r:container_file_t:s0"));
+    }
+}

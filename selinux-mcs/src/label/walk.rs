@@ -291,6 +291,7 @@ pub struct Relabel {
     dereference: bool,
     skip_hardlinks: bool,
     recursive: bool,
+    keep_invalid: bool,
 }
 
 impl fmt::Debug for Relabel {
@@ -308,6 +309,7 @@ impl fmt::Debug for Relabel {
             .field("dereference", &self.dereference)
             .field("skip_hardlinks", &self.skip_hardlinks)
             .field("recursive", &self.recursive)
+            .field("keep_invalid", &self.keep_invalid)
             .finish_non_exhaustive()
     }
 }
@@ -342,6 +344,7 @@ impl Relabel {
             dereference: true,
             skip_hardlinks: false,
             recursive: true,
+            keep_invalid: false,
         }
     }
 
@@ -396,6 +399,16 @@ impl Relabel {
     /// `restorecon` without `-R` does.
     pub fn recursive(&mut self, yes: bool) -> &mut Relabel {
         self.recursive = yes;
+        self
+    }
+
+    /// With a [`Target::Custom`] rule: an entry whose current label is not
+    /// a valid context is a failure ([`LabelError::Invalid`]) and is left
+    /// as it is, as `restorecon` does (default `false`: the rule sees no
+    /// label and decides). Fixed targets always overwrite such labels, as
+    /// `chcon` does.
+    pub fn keep_invalid_labels(&mut self, yes: bool) -> &mut Relabel {
+        self.keep_invalid = yes;
         self
     }
 
@@ -1408,7 +1421,23 @@ impl<'a> Walk<'a> {
                 (Cow::Borrowed(value.as_slice()), Cow::Borrowed(ctx))
             }
             Resolved::Custom(f) => {
-                let cur = current.as_deref().and_then(parse);
+                let cur = match current.as_deref() {
+                    None => None,
+                    Some(raw) => match SecurityContext::from_bytes_with(raw, &Limits::default()) {
+                        Ok(ctx) => Some(ctx),
+                        Err(source) if self.cfg.keep_invalid => {
+                            let path = path();
+                            let raw = raw.to_vec();
+                            let err = LabelError::Invalid {
+                                path: path.clone(),
+                                raw,
+                                source,
+                            };
+                            return self.fail(path, err);
+                        }
+                        Err(_) => None,
+                    },
+                };
                 match f(&path(), kind, cur.as_ref()) {
                     Ok(Some(new)) if Some(&new) != cur.as_ref() => {
                         (Cow::Owned(new.to_xattr_value()), Cow::Owned(new))

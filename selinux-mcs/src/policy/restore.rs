@@ -270,7 +270,9 @@ impl<L: Labeler + Send + Sync + 'static> Restorer<L> {
     /// `restorecon` as one operation: a [`Restore`] that gives every entry
     /// the label these rules give it, through the relabel walker (by
     /// directory fds, never following symlinks, reading before writing).
-    /// A failed lookup is a failure of that entry in the report.
+    /// A failed lookup is a failure of that entry in the report, and so is
+    /// a current label that is not a valid context (`garbage`,
+    /// `s0:c5.c1`): like `selinux_restorecon`, nothing is written there.
     ///
     /// ```
     /// use selinux_mcs::policy::{FileContexts, Restorer};
@@ -296,7 +298,10 @@ impl<L: Labeler + Send + Sync + 'static> Restorer<L> {
         relabel
             .protection(Protection::unrestricted())
             .dereference(false)
-            .recursive(false);
+            .recursive(false)
+            // A label that is not a context is reported and left, as
+            // selinux_restorecon does, not silently replaced.
+            .keep_invalid_labels(true);
         Restore { relabel }
     }
 }

@@ -110,7 +110,7 @@ fi
 # ---------------------------------------------------------------- binaries
 step "cargo build --release (vm-guest, relabel)"
 cargo build --release --quiet -p selinux-mcs-vm-guest -p relabel-cli
-BIN=$REPO/target/release
+BIN=${CARGO_TARGET_DIR:-$REPO/target}/release
 
 # ---------------------------------------------------------------- initramfs
 step "initramfs"
@@ -148,9 +148,10 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t selinuxfs selinuxfs /sys/fs/selinux
+mount -t securityfs securityfs /sys/kernel/security
 echo 1 > /proc/sys/kernel/printk
 out=/dev/ttyS1
-echo "VM-SUITE-BEGIN \$(uname -r) lsm=\$(cat /sys/kernel/security/lsm 2>/dev/null)" > \$out
+echo "VM-SUITE-BEGIN kernel \$(uname -r), lsm=\$(cat /sys/kernel/security/lsm 2>/dev/null), booted in \$(cut -d' ' -f1 /proc/uptime)s" > \$out
 # One write: the kernel refuses a policy that arrives in pieces.
 if ! dd if=/policy of=/sys/fs/selinux/load bs=16M 2>/tmp/dd.err; then
     echo "VM-SUITE: policy load failed: \$(cat /tmp/dd.err)" > \$out

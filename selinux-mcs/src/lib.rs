@@ -61,9 +61,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! **Relabel a volume.** [`label::Relabel`] walks a tree by directory file
-//! descriptors, never follows symlinks, writes only labels that differ, and
-//! refuses system directories:
+//! **Relabel a volume.** [`label::Relabel`] opens each root once and holds
+//! it by file descriptor, walks the tree by directory fds, never follows a
+//! symlink inside it, writes only labels that differ, leaves mount points
+//! alone and counts hard links, and refuses protected objects by identity
+//! (a bind mount of `/etc` is `/etc`). `restorecon` is the same walker with
+//! file_contexts rules ([`policy::Restorer::restore`]); the labels a
+//! container gets come from [`container`]:
 //!
 //! ```no_run
 //! use selinux_mcs::label::{Relabel, Target};
@@ -73,6 +77,9 @@
 //! assert!(Relabel::new(Target::Shared).run("/usr//").is_err()); // protected
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! **Feature `registry`** (on by default) holds [`mcs::Registry`] and its
+//! SQLite; without it nothing here builds C code.
 //!
 //! **Feature `libselinux`** (off by default; building needs
 //! `libselinux1-dev` and `libclang-dev`): the `system` module asks the

@@ -46,7 +46,7 @@ export DEBIAN_FRONTEND=noninteractive
 step "packages"
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 need=()
-for p in qemu-system-x86 cpio selinux-policy-default policycoreutils semodule-utils e2fsprogs; do
+for p in qemu-system-x86 cpio selinux-policy-default policycoreutils semodule-utils e2fsprogs libselinux1-dev libclang-dev; do
     installed "$p" || need+=("$p")
 done
 APT_UPDATED=0
@@ -108,8 +108,9 @@ if [ ! -f "$POLICY" ]; then
 fi
 
 # ---------------------------------------------------------------- binaries
-step "cargo build --release (vm-guest, relabel)"
-cargo build --release --quiet -p selinux-mcs-vm-guest -p relabel-cli
+step "cargo build --release (vm-guest, relabel; with libselinux for check 5)"
+cargo build --release --quiet -p selinux-mcs-vm-guest -p relabel-cli \
+    --features selinux-mcs-vm-guest/libselinux,relabel-cli/libselinux
 BIN=${CARGO_TARGET_DIR:-$REPO/target}/release
 
 # ---------------------------------------------------------------- initramfs

@@ -652,6 +652,102 @@ fn check4() -> io::Result<bool> {
 
 // ---------------------------------------------------------------- main
 
+// ---------------------------------------------------------------- check 5
+
+/// The library's `libselinux` feature on an enabled kernel: `system` says
+/// SELinux is on, follows the enforce switch, reads this process's label,
+/// and `validate`/`canonicalize` answer as `/sys/fs/selinux/context` does
+/// on the check-1 corpus; `relabel explain --kernel` prints the kernel's
+/// canonical form.
+#[cfg(feature = "libselinux")]
+fn check5(corpus: &[Vec<u8>]) -> io::Result<bool> {
+    use selinux_mcs::policy::Mode;
+    use selinux_mcs::system::{self, SystemError};
+    let started = Instant::now();
+    say("== check 5: the libselinux feature on an enabled kernel");
+    let mut c = Checker {
+        failures: 0,
+        checks: 0,
+    };
+    c.expect("is_enabled", system::is_enabled(), || "false".into());
+    let enforce = Path::new(SELINUXFS).join("enforce");
+    for (value, want) in [("1", Mode::Enforcing), ("0", Mode::Permissive)] {
+        fs::write(&enforce, value)?;
+        let mode = system::mode();
+        c.expect("mode follows the enforce switch", mode == want, || {
+            format!("enforce={value}: mode {mode:?}")
+        });
+    }
+    let attr = fs::read_to_string("/proc/self/attr/current")?;
+    let attr = attr.trim_end_matches(['\0', '\n']);
+    match system::current_context() {
+        Ok(ctx) => c.expect("current_context", ctx.to_string() == attr, || {
+            format!("{ctx}, /proc/self/attr/current says {attr}")
+        }),
+        Err(e) => c.expect("current_context", false, || e.to_string()),
+    }
+    // libselinux against the raw selinuxfs answer, input by input.
+    let mut kernel = SelinuxFs;
+    let (mut same, mut accepted) = (0usize, 0usize);
+    for input in corpus.iter().take(20_000) {
+        let raw = kernel.canonicalize(input)?;
+        let lib = match std::str::from_utf8(input) {
+            Err(_) => None, // not a C string libselinux can be given as text
+            Ok(text) => match system::canonicalize(text) {
+                Ok(canonical) => Some(canonical),
+                Err(SystemError::Rejected { .. }) | Err(SystemError::Nul { .. }) => None,
+                Err(e) => return Err(io::Error::other(e.to_string())),
+            },
+        };
+        if let (Ok(text), Some(_)) = (std::str::from_utf8(input), &raw) {
+            c.expect("validate", system::validate(text).is_ok(), || {
+                text.to_owned()
+            });
+        }
+        accepted += usize::from(raw.is_some());
+        if raw == lib {
+            same += 1;
+        } else {
+            let shown = String::from_utf8_lossy(input);
+            c.expect("canonicalize", false, || {
+                format!("input={shown:?} libselinux={lib:?} kernel={raw:?}")
+            });
+        }
+    }
+    say(&format!(
+        "check5: canonicalize: {same} of {} inputs answered alike ({accepted} accepted)",
+        corpus.len().min(20_000)
+    ));
+    // The CLI's --kernel view: an alias and an unsorted pair, canonicalized.
+    let r = relabel(
+        &[
+            "explain",
+            "--kernel",
+            "--json",
+            "system_u:object_r:svirt_sandbox_file_t:s0:c2,c1",
+        ],
+        false,
+    )?;
+    c.expect(
+        "explain --kernel",
+        r.code == 0
+            && r.stdout
+                .contains(r#""canonical":"system_u:object_r:container_file_t:s0:c1,c2""#),
+        || format!("exit {}: {}{}", r.code, r.stdout, r.stderr),
+    );
+    say(&format!(
+        "check5: {} checks, {} failures",
+        c.checks, c.failures
+    ));
+    Ok(result("check5", c.failures == 0 && accepted > 0, started))
+}
+
+#[cfg(not(feature = "libselinux"))]
+fn check5(_corpus: &[Vec<u8>]) -> io::Result<bool> {
+    say("== check 5: skipped: vm-guest was built without the libselinux feature");
+    Ok(true)
+}
+
 fn suite(args: &[String]) -> io::Result<bool> {
     let mut contexts: Option<PathBuf> = None;
     let mut count = 100_000usize;
@@ -702,6 +798,7 @@ fn suite(args: &[String]) -> io::Result<bool> {
     pass &= check2(pairs, &mut rng)?;
     pass &= check3(ext4.as_deref())?;
     pass &= check4()?;
+    pass &= check5(&corpus)?;
     Ok(pass)
 }
 

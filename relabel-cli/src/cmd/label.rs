@@ -195,18 +195,7 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
         relabel.target(owner_target(owner, args.db.as_deref(), args.dry_run)?);
     }
     if args.verbose && !args.json {
-        let verb = if args.dry_run {
-            "would relabel"
-        } else {
-            "relabeled"
-        };
-        relabel.on_change(move |path, ctx| {
-            outln!(
-                "{verb} {} to {}",
-                Escaped::path(path),
-                Escaped::str(ctx.as_ref())
-            )
-        });
+        print_changes(&mut relabel, args.dry_run);
     }
     let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -311,6 +300,22 @@ pub fn finish(report: &Report, json: bool, dry_run: bool) -> CmdResult {
     } else {
         Exit::Failed
     })
+}
+
+/// Prints each entry as it is relabeled (`apply -v`, `restore -v`).
+pub fn print_changes(relabel: &mut Relabel, dry_run: bool) {
+    let verb = if dry_run {
+        "would relabel"
+    } else {
+        "relabeled"
+    };
+    relabel.on_change(move |path, ctx| {
+        outln!(
+            "{verb} {} to {}",
+            Escaped::path(path),
+            Escaped::str(ctx.as_ref())
+        )
+    });
 }
 
 /// A relabel that could not start: a protected root is bad input (status

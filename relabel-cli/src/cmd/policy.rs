@@ -267,18 +267,7 @@ where
         .recursive(args.recursive)
         .one_file_system(!args.cross_mounts);
     if args.verbose && !args.json {
-        let verb = if args.dry_run {
-            "would relabel"
-        } else {
-            "relabeled"
-        };
-        restore.on_change(move |path, ctx| {
-            outln!(
-                "{verb} {} to {}",
-                Escaped::path(path),
-                Escaped::str(ctx.as_ref())
-            )
-        });
+        label_cmd::print_changes(&mut restore, args.dry_run);
     }
     let report = restore
         .run_all(&args.paths)

@@ -5,7 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::json;
 
-use selinux_mcs::policy::{CustomizableTypes, FileContexts, Labeler, PolicyError, Restorer, Root};
+use selinux_mcs::policy::{CustomizableTypes, FileContexts, Labeler, Restorer, Root};
 use selinux_mcs::FileKind;
 
 use super::label as label_cmd;
@@ -238,16 +238,9 @@ pub fn restore(args: RestoreArgs) -> CmdResult {
 fn customizable_types(args: &RestoreArgs) -> Result<CustomizableTypes, CliError> {
     match &args.customizable_types {
         Some(path) => CustomizableTypes::from_path(path).map_err(CliError::usage),
-        None => match Root::default().customizable_types() {
-            Ok(types) => Ok(types),
-            // No system policy (no /etc/selinux/config): nothing is customizable.
-            Err(PolicyError::Io { source, .. })
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
-                Ok(CustomizableTypes::default())
-            }
-            Err(e) => Err(CliError::usage(e)),
-        },
+        None => Root::default()
+            .customizable_types()
+            .map_err(CliError::usage),
     }
 }
 

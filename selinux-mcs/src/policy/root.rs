@@ -86,9 +86,21 @@ impl Root {
         super::FileContexts::from_path(path)
     }
 
-    /// `<policy>/contexts/customizable_types`, parsed; an empty set when the
-    /// file does not exist.
+    /// `<policy>/contexts/customizable_types`, parsed, as libselinux reads
+    /// it for `restorecon`; an empty set when the file does not exist or
+    /// there is no system policy at all (no `config`: nothing is
+    /// customizable).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let none = selinux_mcs::policy::Root::new(dir.path()).customizable_types()?;
+    /// assert_eq!(none.iter().count(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn customizable_types(&self) -> Result<super::CustomizableTypes, PolicyError> {
+        if !self.dir.join("config").exists() {
+            return Ok(super::CustomizableTypes::default());
+        }
         let path = self.policy_dir()?.join("contexts/customizable_types");
         if !path.exists() {
             return Ok(super::CustomizableTypes::default());

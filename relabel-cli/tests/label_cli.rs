@@ -30,7 +30,8 @@ fn apply_shared_json_then_nothing_to_change() {
     assert_eq!(
         json,
         serde_json::json!({"visited": 4, "changed": 4, "unchanged": 0, "failed": 0, "failures": [],
-            "skipped_mounts": 0, "mount_points": [], "hardlinked": 0, "hardlinks": []})
+            "skipped_mounts": 0, "mount_points": [], "hardlinked": 0, "hardlinks": [],
+            "customized": 0, "customized_paths": []})
     );
     relabel()
         .args(["apply", "--shared"])

@@ -144,6 +144,12 @@ fn recursive_restore_replaces_only_the_type() {
         label_of(&f.root.join("custom")),
         "unconfined_u:object_r:user_home_t:s0"
     );
+    // ... and the report says so (restorecon's "not reset as customized").
+    assert_eq!(report["customized"], 1);
+    assert_eq!(
+        report["customized_paths"][0]["path"],
+        f.root.join("custom").to_str().expect("utf-8")
+    );
     // A second run changes nothing.
     let out = relabel()
         .args(["restore", "-R", "--json", "--file-contexts"])

@@ -406,7 +406,8 @@ fn json_report_shape() {
     assert_eq!(
         json,
         serde_json::json!({"visited": 14, "changed": 13, "unchanged": 1, "failed": 0, "failures": [],
-            "skipped_mounts": 0, "mount_points": [], "hardlinked": 1})
+            "skipped_mounts": 0, "mount_points": [], "hardlinked": 1,
+            "customized": 0, "customized_paths": []})
     );
 }
 

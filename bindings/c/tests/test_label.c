@@ -200,7 +200,8 @@ static void test_relabel(void) {
     char *json = SENTINEL;
     CHECK_OK(selinux_mcs_report_json(report, &json));
     CHECK_STR(json, "{\"visited\":5,\"changed\":5,\"unchanged\":0,\"failed\":0,\"failures\":[],"
-                    "\"skipped_mounts\":0,\"mount_points\":[],\"hardlinked\":0,\"hardlinks\":[]}");
+                    "\"skipped_mounts\":0,\"mount_points\":[],\"hardlinked\":0,\"hardlinks\":[],"
+                    "\"customized\":0,\"customized_paths\":[]}");
     selinux_mcs_string_free(json);
     selinux_mcs_report_free(report);
     const char *all[] = {t.root, t.a, t.sub, t.b, t.escape};

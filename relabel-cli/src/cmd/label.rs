@@ -286,6 +286,9 @@ pub fn finish(report: &Report, json: bool, dry_run: bool) -> CmdResult {
         if report.hardlinked > 0 {
             summary += &format!(", {} hard-linked", report.hardlinked);
         }
+        if report.customized > 0 {
+            summary += &format!(", {} left as customized", report.customized);
+        }
         if report.skipped_mounts > 0 {
             summary += &format!(
                 "; skipped {} mount point{} (--cross-mounts to enter them)",

@@ -265,6 +265,11 @@ where
     let report = restore
         .run_all(&args.paths)
         .map_err(label_cmd::relabel_error)?;
+    if args.verbose && !args.json {
+        for p in &report.customized_paths {
+            outln!("not reset as customized: {}", Escaped::path(p));
+        }
+    }
     label_cmd::finish(&report, args.json, args.dry_run)
 }
 

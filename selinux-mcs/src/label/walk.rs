@@ -144,7 +144,8 @@ impl Failure {
 /// (serde) to the stable shape `{"visited": n, "changed": n, "unchanged":
 /// n, "failed": n, "failures": [{"path": "...", "error": "..."}],
 /// "skipped_mounts": n, "mount_points": [{"path": "..."}], "hardlinked": n,
-/// "hardlinks": [{"path": "..."}]}`. A path that is not UTF-8 is written
+/// "hardlinks": [{"path": "..."}], "customized": n, "customized_paths":
+/// [{"path": "..."}]}`. A path that is not UTF-8 is written
 /// escaped, with `"path_escaped": true` beside it (see
 /// [`escape`](crate::escape)).
 #[derive(Debug, Default, PartialEq)]
@@ -178,6 +179,11 @@ pub struct Report {
     pub hardlinked: u64,
     /// Their paths, at most [`Relabel::max_failures`] of them.
     pub hardlinks: Vec<PathBuf>,
+    /// Entries a restore left alone because their type is customizable
+    /// (`restorecon`'s "not reset as customized"); always 0 for a relabel.
+    pub customized: u64,
+    /// Their paths, at most [`Relabel::max_failures`] of them.
+    pub customized_paths: Vec<PathBuf>,
 }
 
 impl Report {
@@ -194,6 +200,8 @@ impl Report {
         self.mount_points.extend(other.mount_points);
         self.hardlinked += other.hardlinked;
         self.hardlinks.extend(other.hardlinks);
+        self.customized += other.customized;
+        self.customized_paths.extend(other.customized_paths);
     }
 
     /// Whether nothing failed.
@@ -241,7 +249,7 @@ impl serde::Serialize for Report {
                 )
             }
         }
-        let mut st = s.serialize_struct("Report", 9)?;
+        let mut st = s.serialize_struct("Report", 11)?;
         st.serialize_field("visited", &self.visited)?;
         st.serialize_field("changed", &self.changed)?;
         st.serialize_field("unchanged", &self.unchanged)?;
@@ -251,6 +259,8 @@ impl serde::Serialize for Report {
         st.serialize_field("mount_points", &Paths(&self.mount_points))?;
         st.serialize_field("hardlinked", &self.hardlinked)?;
         st.serialize_field("hardlinks", &Paths(&self.hardlinks))?;
+        st.serialize_field("customized", &self.customized)?;
+        st.serialize_field("customized_paths", &Paths(&self.customized_paths))?;
         st.end()
     }
 }
@@ -469,6 +479,11 @@ impl Relabel {
     pub fn max_failures(&mut self, n: usize) -> &mut Relabel {
         self.max_failures = n;
         self
+    }
+
+    /// How many failures (and listed paths of each kind) a report keeps.
+    pub fn failure_limit(&self) -> usize {
+        self.max_failures
     }
 
     /// Use `l*xattr` on `/proc/self/fd/<dirfd>/<name>` even when the kernel
@@ -1521,6 +1536,8 @@ impl<'a> Walk<'a> {
             mount_points: seen.mount_points,
             hardlinked: seen.hardlinked,
             hardlinks: seen.hardlinks,
+            customized: 0,
+            customized_paths: Vec::new(),
             visited: c.visited.load(Ordering::Relaxed),
             changed: c.changed.load(Ordering::Relaxed),
             unchanged: c.unchanged.load(Ordering::Relaxed),

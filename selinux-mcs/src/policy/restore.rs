@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::{read_policy_file, FileContexts, Labeler, PolicyError, STRING_SOURCE};
 use crate::label::protected::{real_parent, Protection};
@@ -287,10 +287,18 @@ impl<L: Labeler + Send + Sync + 'static> Restorer<L> {
     #[doc(alias = "selinux_restorecon")]
     pub fn restore(self) -> Restore {
         let rules = Arc::new(self);
+        let customized = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&customized);
         let rule = move |path: &Path, kind, current: Option<&SecurityContext>| {
-            rules
-                .try_target_for(path, kind, current)
-                .map_err(|e| Box::new(e) as crate::label::RuleError)
+            let action = rules
+                .try_decide(path, kind, current)
+                .map_err(|e| Box::new(e) as crate::label::RuleError)?;
+            if action == RestoreAction::Customizable {
+                kept.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(path.to_path_buf());
+            }
+            Ok(action.target())
         };
         let mut relabel = crate::label::Relabel::new(Target::Custom(Arc::new(rule)));
         // The policy's own labels go wherever the rules say, /etc included;
@@ -302,7 +310,10 @@ impl<L: Labeler + Send + Sync + 'static> Restorer<L> {
             // A label that is not a context is reported and left, as
             // selinux_restorecon does, not silently replaced.
             .keep_invalid_labels(true);
-        Restore { relabel }
+        Restore {
+            relabel,
+            customized,
+        }
     }
 }
 
@@ -313,6 +324,8 @@ impl<L: Labeler + Send + Sync + 'static> Restorer<L> {
 #[derive(Debug)]
 pub struct Restore {
     relabel: crate::label::Relabel,
+    /// Entries the rules left as customized during the current run.
+    customized: Arc<Mutex<Vec<PathBuf>>>,
 }
 
 impl Restore {
@@ -320,13 +333,22 @@ impl Restore {
     /// for all. Each path is made absolute with its parent directory
     /// resolved and its last component kept (the rules match real paths; a
     /// symlink named here is restored itself), then every root is checked
-    /// before anything is written.
+    /// before anything is written. The report names the entries left alone
+    /// because their type is customizable (`customized`).
     pub fn run_all<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Report, RelabelError> {
         let roots: Vec<PathBuf> = paths
             .iter()
             .map(|p| real_parent(p.as_ref()).unwrap_or_else(|_| p.as_ref().to_path_buf()))
             .collect();
-        self.relabel.run_all(&roots)
+        let result = self.relabel.run_all(&roots);
+        let kept = std::mem::take(&mut *self.customized.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut report = result?;
+        report.customized = kept.len() as u64;
+        report.customized_paths = kept;
+        report
+            .customized_paths
+            .truncate(self.relabel.failure_limit());
+        Ok(report)
     }
 }
 

@@ -1,16 +1,15 @@
 //! The regex dialect of file_contexts: libselinux compiles each rule's
-//! regex with PCRE; here it is checked and translated for the `regex`
-//! crate.
+//! regex with PCRE2. Patterns both engines read alike are matched with the
+//! `regex` crate; the rest with PCRE2 itself (see [`regex_tail`]).
 
-use std::borrow::Cow;
+use std::sync::OnceLock;
 
-use crate::policy::read::human_size;
+use super::Tail;
 
-/// Why a regex cannot be used.
-pub(super) enum RegexProblem {
-    Unsupported(String),
-    Invalid(String),
-}
+/// Why a regex cannot be used: PCRE2 rejects it (the message says where
+/// and why).
+#[derive(Debug)]
+pub(super) struct RegexProblem(pub(super) String);
 
 /// Whether the regex has a `|` outside every group and class, which makes
 /// libselinux's `^...$` anchoring apply to its first and last branches only.
@@ -56,158 +55,215 @@ pub(super) fn class_end(re: &[u8], start: usize) -> usize {
     i.min(re.len())
 }
 
-/// PCRE constructs the `regex` crate lacks, named in the error.
-pub(super) fn check_pcre_only(regex: &str) -> Result<(), RegexProblem> {
-    const CONSTRUCTS: &[(&str, &str)] = &[
-        ("(?=", "look-ahead (?=...)"),
-        ("(?!", "negative look-ahead (?!...)"),
-        ("(?<=", "look-behind (?<=...)"),
-        ("(?<!", "negative look-behind (?<!...)"),
-        ("(?>", "atomic group (?>...)"),
-        ("(?|", "branch reset group (?|...)"),
-        ("(?R)", "recursion (?R)"),
-        ("(?(", "conditional group (?(...)...)"),
-        ("(*", "backtracking verb (*...)"),
-        ("\\K", "match reset \\K"),
-        ("\\Q", "quoting \\Q...\\E"),
-        ("\\G", "\\G anchor"),
-        ("\\g", "backreference \\g"),
-        ("\\k", "named backreference \\k"),
-        ("*+", "possessive quantifier *+"),
-        ("++", "possessive quantifier ++"),
-        ("?+", "possessive quantifier ?+"),
-        ("}+", "possessive quantifier }+"),
-    ];
-    let bytes = regex.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' {
-            if let Some(&n) = bytes.get(i + 1) {
-                if (b'1'..=b'9').contains(&n) {
-                    return Err(RegexProblem::Unsupported(format!(
-                        "regex {regex:?} uses backreference \\{}, a PCRE feature the regex crate lacks",
-                        n as char
-                    )));
-                }
-                if matches!(
-                    n,
-                    b'K' | b'Q'
-                        | b'G'
-                        | b'g'
-                        | b'k'
-                        | b'Z'
-                        | b'h'
-                        | b'H'
-                        | b'R'
-                        | b'X'
-                        | b'C'
-                        | b'N'
-                ) {
-                    let escape = format!("\\{}", n as char);
-                    let what = CONSTRUCTS
-                        .iter()
-                        .find(|(s, _)| s.as_bytes() == &bytes[i..i + 2])
-                        .map_or(escape.as_str(), |(_, w)| w);
-                    return Err(RegexProblem::Unsupported(format!(
-                        "regex {regex:?} uses {what}, a PCRE feature the regex crate lacks"
-                    )));
-                }
-            }
-            i += 2;
-            continue;
-        }
-        if bytes[i] == b'[' {
-            // Inside a class every construct is a literal.
-            i = class_end(bytes, i) + 1;
-            continue;
-        }
-        if !matches!(bytes[i], b'(' | b'*' | b'+' | b'?' | b'}') {
-            i += 1;
-            continue;
-        }
-        for (s, what) in CONSTRUCTS {
-            if !s.starts_with('\\') && bytes[i..].starts_with(s.as_bytes()) {
-                // `\++` is an escaped '+' and a quantifier; only flag when the
-                // first character is not itself escaped (handled above).
-                return Err(RegexProblem::Unsupported(format!(
-                    "regex {regex:?} uses {what}, a PCRE feature the regex crate lacks"
-                )));
-            }
-        }
-        i += 1;
-    }
-    Ok(())
-}
-
 /// Patterns at most this long, that pass [`simple_syntax_ok`] and hold no
-/// counted repetition, are sure to compile (see [`anchored`]).
+/// counted repetition, are sure to compile with the `regex` crate (see
+/// [`regex_tail`]).
 pub(super) const SURE_TO_COMPILE_LEN: usize = 128;
 
-/// `^BODY$` as libselinux builds it, in `regex` crate syntax, and the
-/// compiled regex when it could fail to compile. `regex` (the whole rule
-/// regex, `body` after its stem) names it in errors.
+/// How a rule's regex is matched, given the whole regex as written
+/// (`regex`, for errors) and `body`, the part after its stem, which
+/// libselinux anchors as `^BODY$` and compiles with PCRE2 (option
+/// `PCRE2_DOTALL` only: byte mode, no UTF, ASCII classes).
 ///
-/// A pattern the `regex` crate cannot compile (bad syntax, a PCRE-only
-/// feature, or a program over the crate's size limit, such as
-/// `a{0,1000}{0,1000}`) is a load error naming the file and line. This
-/// differs from libselinux on purpose: there, a pattern PCRE2 will not
-/// compile makes only that rule fail, so a lookup silently falls through to
-/// another rule and `restorecon` writes a label nobody asked for. Here a
-/// rule is either usable or the file does not load.
+/// # Which engine
 ///
-/// Compiling every regex at load would make loading Debian's policy ten
-/// times slower, so only patterns that could fail are compiled here. The
-/// others are compiled on first use, and cannot fail: the quick check
-/// ([`simple_syntax_ok`], tested sound against `regex_syntax`) accepts
-/// their syntax, and with no counted repetition and at most
-/// [`SURE_TO_COMPILE_LEN`] bytes their nesting (two levels for `(...)*`,
-/// three bytes) stays under the parser's limit of 250 and their program (a
-/// few states per byte, byte classes only) far under the compiler's size
-/// limit of 10 MiB. The tests check a pattern at the length limit.
-pub(super) fn anchored(
-    regex: &str,
-    body: &str,
-) -> Result<(String, Option<regex::bytes::Regex>), RegexProblem> {
-    let trailing_backslashes = body.bytes().rev().take_while(|&b| b == b'\\').count();
-    if trailing_backslashes % 2 == 1 {
-        return Err(RegexProblem::Invalid(format!(
-            "regex {regex:?} ends in a lone '\\'"
-        )));
+/// - A pattern in the subset both engines read alike
+///   ([`simple_syntax_ok`]: literals, punctuation escapes, `\d\w\s\n\t`,
+///   `.`, bracket classes of literals and ranges, `(...)`, `(?:...)`, `|`,
+///   `^`, and one `? * + {n} {n,} {n,m}` after an atom) is matched with the
+///   `regex` crate as `^BODY(?:\n)?$` (PCRE's `$` also matches before a
+///   final newline), which is what makes lookups fast and lets the index
+///   put these regexes in a `RegexSet`. Nearly every rule of a real policy
+///   is of this kind. A property test checks that PCRE2 compiles every
+///   pattern of the subset and matches it exactly as the `regex` crate does.
+/// - Anything else (`[\d-z]`, a literal `{`, `(?#...)`, `\e \101 \cA \Z \h
+///   \N \p{L} \Q...\E`, look-around, backreferences, atomic groups,
+///   possessive quantifiers, `(?x)`, an inner `$`, `\<`...) is compiled with
+///   PCRE2 itself, at load, and matched with it: the same engine and the
+///   same pattern as libselinux, so the same answer by construction. So is
+///   a subset pattern too big for the `regex` crate's size limit.
+///
+/// # A pattern PCRE2 rejects
+///
+/// `a**`, `b?*`, `\x{100}` (above 255 without UTF), `(`: is a load error
+/// naming the file and line ([`RegexProblem`]). The set of rejected
+/// patterns is exactly PCRE2's; what follows from a rejection differs from
+/// libselinux on purpose. There the rule is compiled on first use and a
+/// failed compile fails every lookup that reaches the rule (one whose path
+/// no later rule matched) with `ENOENT`, the answer for "no context": those
+/// paths silently get no label, even where an earlier rule (`/.*`) would
+/// have given one, and the rest of the tree is labeled (checked against
+/// `selabel_lookup` in `tests/tests/libselinux_diff.rs`). Here the file does not load,
+/// as for any other malformed line: a policy with a broken rule is found
+/// when it is loaded, not on the first path that happens to reach it.
+///
+/// # Which PCRE2
+///
+/// The `pcre2` crate links the system's `libpcre2-8` when pkg-config finds
+/// it (the library libselinux itself uses), else builds its vendored copy
+/// (10.46). PCRE2 10.43 changed one thing file_contexts can meet: `x{,2}`
+/// was the literal text `x{,2}` and became a quantifier. libselinux 3.4
+/// (Debian 12, PCRE2 10.42) is the reference, so [`pcre2_pattern`] escapes
+/// every `{` that PCRE2 10.42 reads as a literal, and every PCRE2 answers
+/// as 10.42 does.
+///
+/// Compiling every `regex` crate pattern at load would make loading
+/// Debian's policy ten times slower, so subset patterns that are sure to
+/// compile (at most [`SURE_TO_COMPILE_LEN`] bytes, no counted repetition:
+/// their nesting stays under the parser's limit of 250 and their program
+/// far under the compiler's limit of 10 MiB; the tests check a pattern at
+/// the length limit) are compiled on first use, as libselinux does.
+pub(super) fn regex_tail(regex: &str, body: &str) -> Result<Tail, RegexProblem> {
+    let simple = simple_syntax_ok(body.as_bytes());
+    if simple {
+        // `$` in PCRE also matches before a final newline; the regex crate's
+        // does not, so say it.
+        let pattern = format!("^{body}(?:\n)?$");
+        if body.len() <= SURE_TO_COMPILE_LEN && !body.contains('{') {
+            return Ok(Tail::Regex {
+                pattern: pattern.into(),
+                compiled: OnceLock::new(),
+            });
+        }
+        if let Ok(re) = compile(&pattern) {
+            return Ok(Tail::Regex {
+                pattern: pattern.into(),
+                compiled: OnceLock::from(re),
+            });
+        }
+        // Too big for the regex crate: PCRE2 below.
     }
-    // `$` in PCRE also matches before a final newline; the regex crate's
-    // does not, so say it.
-    let pattern = format!("^{}(?:\n)?$", pcre_literal_escapes(body));
-    if body.len() <= SURE_TO_COMPILE_LEN && !body.contains('{') && simple_syntax_ok(body.as_bytes())
-    {
-        return Ok((pattern, None));
-    }
-    match compile(&pattern) {
-        Ok(re) => Ok((pattern, Some(re))),
-        Err(regex::Error::CompiledTooBig(limit)) => Err(RegexProblem::Unsupported(format!(
-            "regex {regex:?} is too big to compile: its program would exceed the regex \
-             crate's limit of {}",
-            human_size(limit as u64)
-        ))),
-        Err(e) => {
-            let text = e.to_string();
-            Err(if text.contains("not supported") {
-                RegexProblem::Unsupported(format!(
-                    "regex {regex:?} uses a PCRE feature the regex crate lacks: {}",
-                    last_line(&text)
-                ))
+    let pattern = pcre2_pattern(body);
+    let compiled = compile_pcre2(&pattern).map_err(|e| {
+        let stem_len = regex.len() - body.len();
+        // The offset is in `^BODY$` (after the `{` escapes, if any).
+        let at = match e.offset() {
+            Some(off) if pattern.len() == body.len() + 2 => {
+                format!(
+                    " at byte {}",
+                    (stem_len + off).saturating_sub(1).min(regex.len())
+                )
+            }
+            _ => String::new(),
+        };
+        let message = e.to_string();
+        let message = message.rsplit(": ").next().unwrap_or(&message);
+        RegexProblem(format!(
+            "invalid regex {regex:?}: PCRE2 rejects it{at}: {message}"
+        ))
+    })?;
+    Ok(Tail::Pcre2 {
+        pattern: pattern.into(),
+        compiled,
+    })
+}
+
+/// `^BODY$` for PCRE2, with every `{` that PCRE2 10.42 reads as a literal
+/// escaped (`x{,2}`, `a{b`, `{`), so that later PCRE2 versions (10.43 made
+/// `{,n}` a quantifier) read the pattern as 10.42 does. Braces that belong
+/// to an escape (`\x{41}`, `\p{L}`), lie in `\Q...\E` or in a `(?#...)`
+/// comment are left alone; inside a bracket class `\{` is `{` anyway.
+pub(super) fn pcre2_pattern(body: &str) -> String {
+    let b = body.as_bytes();
+    let mut out = String::with_capacity(body.len() + 4);
+    out.push('^');
+    let mut i = 0;
+    let mut quoted = false;
+    while i < b.len() {
+        if quoted {
+            if b[i..].starts_with(b"\\E") {
+                quoted = false;
+                out.push_str("\\E");
+                i += 2;
             } else {
-                RegexProblem::Invalid(format!("invalid regex {regex:?}: {}", last_line(&text)))
-            })
+                out.push(b[i] as char);
+                i += 1;
+            }
+            continue;
+        }
+        match b[i] {
+            b'\\' => match b.get(i + 1) {
+                Some(b'Q') => {
+                    quoted = true;
+                    out.push_str("\\Q");
+                    i += 2;
+                }
+                Some(&c) if b"xopPgkN".contains(&c) && b.get(i + 2) == Some(&b'{') => {
+                    let end = b[i..]
+                        .iter()
+                        .position(|&x| x == b'}')
+                        .map_or(b.len(), |p| i + p + 1);
+                    out.push_str(&body[i..end]);
+                    i = end;
+                }
+                Some(&c) => {
+                    out.push('\\');
+                    out.push(c as char);
+                    i += 2;
+                }
+                None => {
+                    out.push('\\');
+                    i += 1;
+                }
+            },
+            b'(' if b[i..].starts_with(b"(?#") => {
+                let end = b[i..]
+                    .iter()
+                    .position(|&x| x == b')')
+                    .map_or(b.len(), |p| i + p + 1);
+                out.push_str(&body[i..end]);
+                i = end;
+            }
+            b'{' if !is_pcre2_10_42_quantifier(&b[i..]) => {
+                out.push_str("\\{");
+                i += 1;
+            }
+            c => {
+                out.push(c as char);
+                i += 1;
+            }
         }
     }
+    out.push('$');
+    out
+}
+
+/// Whether `text` starts with a quantifier as PCRE2 10.42 reads one:
+/// `{n}`, `{n,}` or `{n,m}` (digits only).
+fn is_pcre2_10_42_quantifier(text: &[u8]) -> bool {
+    let digits = |s: &[u8]| s.iter().take_while(|b| b.is_ascii_digit()).count();
+    let Some(rest) = text.strip_prefix(b"{") else {
+        return false;
+    };
+    let n = digits(rest);
+    if n == 0 {
+        return false;
+    }
+    match &rest[n..] {
+        [b'}', ..] => true,
+        [b',', more @ ..] => {
+            let m = digits(more);
+            more.get(m) == Some(&b'}')
+        }
+        _ => false,
+    }
+}
+
+/// Compiles `^BODY$` as libselinux does (`pcre2_compile` with
+/// `PCRE2_DOTALL`), with the JIT where PCRE2 has one.
+pub(super) fn compile_pcre2(pattern: &str) -> Result<pcre2::bytes::Regex, pcre2::Error> {
+    pcre2::bytes::RegexBuilder::new()
+        .dotall(true)
+        .jit_if_available(true)
+        .build(pattern)
 }
 
 /// A quick check for the regex subset file_contexts use (literals,
 /// punctuation escapes, `\d\w\s`-style classes, `.`, bracket classes
 /// without POSIX names, groups, `|`, and `? * + {n} {n,} {n,m}` after an
-/// atom). `true` only when the `regex` crate is sure to accept the pattern;
-/// anything else is left to `regex_syntax`, which is slower (a few
-/// microseconds a regex) but complete.
+/// atom). `true` only when the `regex` crate is sure to accept the pattern,
+/// PCRE2 accepts it too, and both match the same subjects (tested against
+/// `regex_syntax` and PCRE2); anything else is compiled with PCRE2.
 pub(super) fn simple_syntax_ok(re: &[u8]) -> bool {
     let mut depth = 0usize;
     let mut i = 0;
@@ -289,7 +345,10 @@ pub(super) fn simple_syntax_ok(re: &[u8]) -> bool {
                 continue;
             }
             b'}' | b']' => return false,
-            b'^' | b'$' => atom = false,
+            // PCRE's `$` also matches before a final newline, the regex
+            // crate's does not: an inner `$` is left to PCRE2.
+            b'$' => return false,
+            b'^' => atom = false,
             b'[' => {
                 let Some(end) = simple_class_end(re, i) else {
                     return false;
@@ -352,40 +411,6 @@ pub(super) fn simple_class_end(re: &[u8], start: usize) -> Option<usize> {
         prev = Some(lit);
         i = next;
     }
-}
-
-/// `\<` and `\>` are plain `<` and `>` to PCRE but word boundaries to the
-/// `regex` crate: unescape them.
-pub(super) fn pcre_literal_escapes(body: &str) -> Cow<'_, str> {
-    if !body.contains("\\<") && !body.contains("\\>") {
-        return Cow::Borrowed(body);
-    }
-    let mut out = String::with_capacity(body.len());
-    let mut chars = body.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some(n @ ('<' | '>')) => out.push(n),
-                Some(n) => {
-                    out.push(c);
-                    out.push(n);
-                }
-                None => out.push(c),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
-
-fn last_line(text: &str) -> &str {
-    text.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(text)
-        .trim()
-        .trim_start_matches("error: ")
 }
 
 pub(super) fn compile(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {

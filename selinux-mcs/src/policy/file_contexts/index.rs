@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use super::dialect::{has_top_level_alternation, pcre_literal_escapes};
+use super::dialect::has_top_level_alternation;
 use super::{Rule, Tail};
 
 /// A radix trie of rule prefixes (edges carry byte strings, so a chain of
@@ -94,7 +94,7 @@ impl SetFilter {
                     if has_top_level_alternation(body.as_bytes()) {
                         NO_SLOT
                     } else {
-                        patterns.push(format!("^{stem}(?:{})(?:\n)?$", pcre_literal_escapes(body)));
+                        patterns.push(format!("^{stem}(?:{body})(?:\n)?$"));
                         (patterns.len() - 1) as u32
                     }
                 }

@@ -82,11 +82,18 @@ enum Tail {
     NameRest,
     /// `[^/]+`: the rest of a name, not empty.
     NonEmptyNameRest,
-    /// Anything else: the whole anchored regex, compiled at load when it
-    /// could fail to compile, else on first use (see `anchored`).
+    /// A regex both engines read alike, in `regex` crate syntax, compiled
+    /// on first use when it is sure to compile, else at load (see
+    /// `dialect::regex_tail`).
     Regex {
         pattern: Box<str>,
         compiled: OnceLock<regex::bytes::Regex>,
+    },
+    /// Any other regex: `^BODY$` compiled with PCRE2 at load, as
+    /// libselinux compiles it.
+    Pcre2 {
+        pattern: Box<str>,
+        compiled: pcre2::bytes::Regex,
     },
 }
 
@@ -102,6 +109,7 @@ impl fmt::Debug for Tail {
             Tail::NameRest => f.write_str("NameRest"),
             Tail::NonEmptyNameRest => f.write_str("NonEmptyNameRest"),
             Tail::Regex { pattern, .. } => write!(f, "Regex({pattern:?})"),
+            Tail::Pcre2 { pattern, .. } => write!(f, "Pcre2({pattern:?})"),
         }
     }
 }
@@ -163,6 +171,12 @@ impl Rule {
             });
             return re.is_match(subject);
         }
+        if let Tail::Pcre2 { compiled, .. } = &self.tail {
+            // A match error (PCRE2's match or depth limit, reached by
+            // catastrophic backtracking) counts as no match; libselinux
+            // fails the lookup instead.
+            return compiled.is_match(subject).unwrap_or(false);
+        }
         let Some(rest) = subject.strip_prefix(&self.literal[..]) else {
             return false;
         };
@@ -176,7 +190,7 @@ impl Rule {
             Tail::Child => is_child(rest),
             Tail::NameRest => !rest.contains(&b'/'),
             Tail::NonEmptyNameRest => !rest.is_empty() && !rest.contains(&b'/'),
-            Tail::Regex { .. } => false,
+            Tail::Regex { .. } | Tail::Pcre2 { .. } => false,
         }
     }
 }
@@ -246,10 +260,14 @@ impl Substitution {
 /// 4. A rule whose regex has no metacharacter (`.^$?*+|[({`, a character
 ///    after `\` not counting) beats every rule that has one. Within each
 ///    class the last matching rule in file order wins.
-/// 5. Regexes are anchored as libselinux anchors them: `^` + REGEX + `$`
-///    (so a top-level `a|b` is `^a` or `b$`), with PCRE's `DOTALL` (`.`
-///    matches a newline) on bytes, and `$` also matching before a final
-///    newline.
+/// 5. Regexes are PCRE2 regexes, anchored as libselinux anchors them:
+///    `^` + REGEX + `$` (so a top-level `a|b` is `^a` or `b$`), with
+///    `PCRE2_DOTALL` (`.` matches a newline) on bytes, and `$` also
+///    matching before a final newline. Every PCRE2 construct works
+///    (`\Q...\E`, `(?#...)`, look-around, backreferences, `\p{L}`, ...),
+///    and a regex PCRE2 rejects (`a**`, `\x{100}`) is a load error naming
+///    its file and line, where libselinux fails the lookups that reach that
+///    rule (the reasons are on the `dialect` module's `regex_tail`).
 /// 6. A winning rule whose context is `<<none>>` means "do not label":
 ///    [`FileContexts::lookup`] returns `None`, as `selabel_lookup` fails with
 ///    `ENOENT`.
@@ -268,13 +286,11 @@ impl Substitution {
 /// and tries only the rules of the deepest node it reaches, best first, and
 /// stops at the first match. The regex shapes refpolicy uses most
 /// (`PREFIX(/.*)?`, `PREFIX/.*`, `PREFIX(/[^/]*)?`, ...) are matched by
-/// comparing bytes, not by a regex; other regexes are compiled on first use
-/// (as libselinux does) when they are sure to compile, and at load when
-/// they might not: a regex that cannot be compiled (bad syntax, a PCRE-only
-/// feature, too big for the `regex` crate's size limit) is a load error
-/// naming its file and line, never a rule that silently does not match
-/// (libselinux, by contrast, only fails that rule). Where a node's
-/// list holds many regexes, a `RegexSet` of them (built on first use) says
+/// comparing bytes, not by a regex; other regexes are matched with the
+/// `regex` crate when PCRE2 and it read them alike (compiled on first use
+/// when they are sure to compile, as libselinux compiles on first use), and
+/// with PCRE2 itself, compiled at load, otherwise (`[\d-z]`, `a{b`,
+/// `\Q...\E`, look-ahead, ...). Where a node's list holds many regexes, a `RegexSet` of them (built on first use) says
 /// in one pass over the path which can match, and only those are tried.
 /// On Debian's policy (5,600 rules) this makes a lookup about a hundred
 /// times faster than `selabel_lookup` (see `benches/file_contexts.rs`).

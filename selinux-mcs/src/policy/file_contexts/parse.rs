@@ -2,9 +2,9 @@
 //! regex the way libselinux does (metacharacters, stem, literal prefix).
 
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use super::dialect::{anchored, check_pcre_only, has_top_level_alternation, RegexProblem};
+use super::dialect::{has_top_level_alternation, regex_tail, RegexProblem};
 use super::{Rule, Substitution, Tail, NO_LABEL};
 use crate::policy::PolicyError;
 use crate::{FileKind, SecurityContext};
@@ -70,15 +70,7 @@ pub(super) fn parse_rules(
                     }
                 })?)
             };
-        let compiled = analyse(regex).map_err(|e| match e {
-            RegexProblem::Unsupported(message) => PolicyError::Unsupported {
-                path: source.to_path_buf(),
-                line,
-                text: raw.to_owned(),
-                message,
-            },
-            RegexProblem::Invalid(message) => syntax(message),
-        })?;
+        let compiled = analyse(regex).map_err(|RegexProblem(message)| syntax(message))?;
         out.push(Rule {
             regex: regex.into(),
             kind,
@@ -167,7 +159,6 @@ pub(super) fn stem_of(regex: &[u8]) -> Option<usize> {
 
 pub(super) fn analyse(regex: &str) -> Result<Analysis, RegexProblem> {
     let bytes = regex.as_bytes();
-    check_pcre_only(regex)?;
     let exact = !has_meta(bytes);
     let stem_len = stem_of(bytes);
     let body = &regex[stem_len.unwrap_or(0)..];
@@ -185,13 +176,7 @@ pub(super) fn analyse(regex: &str) -> Result<Analysis, RegexProblem> {
         "/[^/]*" => Tail::Child,
         "[^/]*" => Tail::NameRest,
         "[^/]+" => Tail::NonEmptyNameRest,
-        _ => {
-            let (pattern, compiled) = anchored(regex, body)?;
-            Tail::Regex {
-                pattern: pattern.into(),
-                compiled: compiled.map(OnceLock::from).unwrap_or_default(),
-            }
-        }
+        _ => regex_tail(regex, body)?,
     };
     Ok(Analysis {
         exact,
@@ -211,6 +196,10 @@ pub(super) fn literal_prefix(body: &[u8]) -> (Vec<u8>, usize) {
     let mut last_atom: Option<(usize, usize)> = None; // (literal len, raw pos) before it
     while i < body.len() {
         let c = body[i];
+        // An unmatched `)` is a PCRE2 error: leave it to the regex.
+        if c == b')' {
+            return (literal, i);
+        }
         if META.contains(&c) {
             if matches!(c, b'?' | b'*' | b'+' | b'{') {
                 if let Some((len, pos)) = last_atom {

@@ -293,7 +293,7 @@ fn malformed_lines_name_the_line() {
         ("/a  u:r:t:s0:c5.c1\n", 1, "bad context"),
         ("/a(  u:r:t:s0\n", 1, "invalid regex"),
         ("/a[z-a]  u:r:t:s0\n", 1, "invalid regex"),
-        ("/a\\  u:r:t:s0\n", 1, "lone"),
+        ("/a**  u:r:t:s0\n", 1, "PCRE2"),
         ("/caf\u{e9}  u:r:t:s0\n", 1, "non-ASCII"),
     ];
     for (text, line, needle) in cases {
@@ -305,37 +305,123 @@ fn malformed_lines_name_the_line() {
     }
 }
 
+/// Each PCRE2 construct the `regex` crate lacks or reads otherwise: the
+/// rule loads and matches as PCRE2 10.42 (libselinux 3.4) matches it.
+/// `tests/tests/libselinux_diff.rs` checks the same rules against
+/// `selabel_lookup`.
+type Case = (
+    &'static str,
+    &'static [&'static [u8]],
+    &'static [&'static [u8]],
+);
+const PCRE_CASES: &[Case] = &[
+    // A '{' that starts no quantifier is literal, `{,2}` included (10.42).
+    ("/b/a{b", &[b"/b/a{b"], &[b"/b/ab"]),
+    ("/b/x{,2}", &[b"/b/x{,2}"], &[b"/b/x", b"/b/xx"]),
+    ("/b/y{2}", &[b"/b/yy"], &[b"/b/y{2}"]),
+    ("/m/a(?#note)b", &[b"/m/ab"], &[b"/m/a(?#note)b"]),
+    ("/e/a\\eb", &[b"/e/a\x1bb"], &[b"/e/aeb"]),
+    ("/e/\\101", &[b"/e/A"], &[b"/e/101"]),
+    ("/e/\\cA", &[b"/e/\x01"], &[b"/e/cA"]),
+    ("/e/z\\Z", &[b"/e/z", b"/e/z\n"], &[b"/e/zZ"]),
+    (
+        "/e/a\\hb",
+        &[b"/e/a b", b"/e/a\tb", b"/e/a\xa0b"],
+        &[b"/e/a\nb", b"/e/ahb"],
+    ),
+    ("/e/a\\Nb", &[b"/e/axb"], &[b"/e/a\nb"]),
+    // Byte mode: \p{L} is a letter among the code points 0-255.
+    ("/e/\\p{L}", &[b"/e/q", b"/e/\xe9"], &[b"/e/1", b"/e/\xd7"]),
+    ("/q/\\Q.*\\E", &[b"/q/.*"], &[b"/q/ab"]),
+    ("/l/a(?=b)b", &[b"/l/ab"], &[b"/l/ac"]),
+    ("/l/(?!x)[a-z]", &[b"/l/a"], &[b"/l/x"]),
+    ("/l/.(?<=a)b", &[b"/l/ab"], &[b"/l/cb"]),
+    ("/r/(a|b)\\1", &[b"/r/aa", b"/r/bb"], &[b"/r/ab"]),
+    ("/p/a*+a", &[], &[b"/p/aa", b"/p/a"]),
+    ("/p/a++b", &[b"/p/aab"], &[b"/p/b"]),
+    ("/p/(?>a*)a", &[], &[b"/p/aa"]),
+    // `(?x)`: the '#' comment runs to the end and swallows libselinux's `$`.
+    ("(?x)/x/a#c", &[b"/x/a", b"/x/abc"], &[b"/x/b"]),
+    ("/i/(?i)abc", &[b"/i/ABC", b"/i/abc"], &[b"/i/abd"]),
+    // `\<` is a literal '<' to PCRE2 (a word boundary to the regex crate).
+    ("/w/\\<b\\>", &[b"/w/<b>"], &[b"/w/b"]),
+    // An inner `$` also matches before a final newline.
+    ("/d/a$\\n", &[b"/d/a\n"], &[b"/d/a"]),
+    // A trailing '\' escapes libselinux's `$`.
+    ("/t/a\\", &[b"/t/a$"], &[b"/t/a"]),
+];
+
+/// Regexes PCRE2 rejects; libselinux fails the rule, here they do not load.
+/// `[\d-z]` included: PCRE2 10.42 says "invalid range in character class".
+const PCRE_REJECTED: &[&str] = &[
+    "/c/[\\d-z]",
+    "/a**",
+    "/b?*",
+    "/c\\x{100}",
+    "/d)",
+    "/(e",
+    "/f[z-a]",
+];
+
 #[test]
-fn pcre_features_are_refused_clearly() {
-    for (regex, what) in [
-        ("/a(?=b)", "look-ahead"),
-        ("/a(?!b)", "negative look-ahead"),
-        ("/a(?<=b)c", "look-behind"),
-        ("/(a)\\1", "backreference \\1"),
-        ("/a(?>bc)", "atomic group"),
-        ("/a*+", "possessive"),
-        ("/a\\Kb", "\\K"),
-        ("/a\\Z", "\\Z"),
-        ("/a\\hb", "\\h"),
-    ] {
-        let e = error(&format!("/ok  u:r:t:s0\n{regex}  u:r:t:s0\n"));
-        assert!(
-            matches!(e, PolicyError::Unsupported { line: 2, .. }),
-            "{regex}: {e:?}"
-        );
-        let msg = e.to_string();
-        assert!(msg.contains(what) && msg.contains("regex crate"), "{msg}");
+fn pcre_constructs_match_as_pcre2_does() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    for (regex, yes, no) in PCRE_CASES {
+        let fc = fc(&format!("{regex}  u:object_r:t_t:s0\n"));
+        for path in *yes {
+            let p = Path::new(OsStr::from_bytes(path));
+            assert!(fc.lookup(p, None).is_some(), "{regex} should match {p:?}");
+        }
+        for path in *no {
+            let p = Path::new(OsStr::from_bytes(path));
+            assert!(
+                fc.lookup(p, None).is_none(),
+                "{regex} should not match {p:?}"
+            );
+        }
     }
 }
 
 #[test]
-fn pcre_literals_the_regex_crate_reads_otherwise() {
-    // Quantifier-like text inside a class is literal: no false alarm.
-    let fc = fc("/c/[++]x  u:r:t:s0\n/w/.*  u:r:other_t:s0\n/w/(a)\\<b\\>  u:r:w_t:s0\n");
-    assert!(fc.lookup("/c/+x", None).is_some());
-    // `\<` is a literal '<' to PCRE.
-    assert!(matches!(fc.rules()[2].tail, Tail::Regex { .. }));
-    assert_eq!(type_of(&fc, "/w/a<b>", None).as_deref(), Some("w_t"));
+fn regexes_pcre2_rejects_are_load_errors() {
+    for regex in PCRE_REJECTED {
+        let e = error(&format!("/ok  u:r:t:s0\n{regex}  u:r:t:s0\n"));
+        assert_eq!(e.line(), Some(2), "{regex}: {e}");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("<string>:2: ") && msg.contains("PCRE2"),
+            "{msg}"
+        );
+    }
+    let msg = error("/a/b**  u:r:t:s0\n").to_string();
+    assert!(msg.contains("at byte 5"), "{msg}");
+}
+
+#[test]
+fn each_regex_goes_to_the_engine_that_reads_it_as_pcre2() {
+    // Subset patterns go to the regex crate (and the set), the rest to PCRE2.
+    let fc =
+        fc("/s/a[0-9]+  u:r:t:s0\n/s/a\\hb  u:r:t:s0\n/s/a(?=b)  u:r:t:s0\n/s/a$|b  u:r:t:s0\n");
+    assert!(matches!(fc.rules()[0].tail, Tail::Regex { .. }));
+    for rule in &fc.rules()[1..] {
+        assert!(matches!(rule.tail, Tail::Pcre2 { .. }), "{rule}");
+    }
+}
+
+#[test]
+fn braces_read_as_pcre2_10_42_reads_them() {
+    for (body, want) in [
+        ("x{,2}", "^x\\{,2}$"),
+        ("a{b", "^a\\{b$"),
+        ("a{2}b{1,}c{1,3}", "^a{2}b{1,}c{1,3}$"),
+        ("\\x{41}\\p{L}", "^\\x{41}\\p{L}$"),
+        ("\\Q{,1}\\E{", "^\\Q{,1}\\E\\{$"),
+        ("(?#{)x{", "^(?#{)x\\{$"),
+        ("[{]", "^[\\{]$"),
+    ] {
+        assert_eq!(pcre2_pattern(body), want, "{body}");
+    }
 }
 
 #[test]
@@ -417,11 +503,15 @@ fn simple_syntax_check_agrees_on_typical_regexes() {
     }
 }
 
-/// The worst patterns `anchored` leaves to be compiled on first use
+/// The worst patterns `regex_tail` leaves to be compiled on first use
 /// (simple syntax, no counted repetition, at the length limit) do
 /// compile; one byte longer, or with a count, they are compiled at load.
 #[test]
 fn patterns_left_for_first_use_are_sure_to_compile() {
+    let lazy = |body: &str| match regex_tail(body, body) {
+        Ok(Tail::Regex { pattern, compiled }) => compiled.get().is_none().then_some(pattern),
+        _ => None,
+    };
     let depth = (SURE_TO_COMPILE_LEN - 1) / 3;
     let nested = format!("{}a{}", "(".repeat(depth), ")*".repeat(depth));
     let classes = "[^/]*".repeat(SURE_TO_COMPILE_LEN / 5);
@@ -429,21 +519,44 @@ fn patterns_left_for_first_use_are_sure_to_compile() {
     let words = "\\w+".repeat(SURE_TO_COMPILE_LEN / 3);
     for body in [&nested, &classes, &dots, &words] {
         assert!(body.len() <= SURE_TO_COMPILE_LEN, "{body}");
-        let Ok((pattern, None)) = anchored(body, body) else {
+        let Some(pattern) = lazy(body) else {
             panic!("{body:?} should be left for first use");
         };
         assert!(compile(&pattern).is_ok(), "{body}");
     }
     let longer = format!("{nested}b{}", "c".repeat(SURE_TO_COMPILE_LEN));
-    assert!(matches!(anchored(&longer, &longer), Ok((_, Some(_)))));
-    assert!(matches!(anchored("a{2}", "a{2}"), Ok((_, Some(_)))));
-    assert!(matches!(
-        anchored("(a{999}){999}", "(a{999}){999}"),
-        Err(RegexProblem::Unsupported(m)) if m.contains("too big to compile")
-    ));
+    assert!(lazy(&longer).is_none());
+    assert!(
+        matches!(regex_tail("a{2}", "a{2}"), Ok(Tail::Regex { compiled, .. }) if compiled.get().is_some())
+    );
+    // Too big for the regex crate, not for PCRE2: PCRE2 matches it.
+    let huge = "(a{999}){999}";
+    assert!(matches!(regex_tail(huge, huge), Ok(Tail::Pcre2 { .. })));
 }
 
 proptest::proptest! {
+    /// What the quick check accepts, PCRE2 compiles too, and both
+    /// engines match the same subjects.
+    #[test]
+    fn simple_subset_matches_as_pcre2_does(
+        body in "[ab/.\\\\\\[\\]()^$*+?{}|,0-3dws\n-]{0,10}",
+        subjects in proptest::collection::vec("[ab/.\n0-3 -]{0,6}", 8),
+    ) {
+        if simple_syntax_ok(body.as_bytes()) {
+            let ours = compile(&format!("^{body}(?:\n)?$")).expect("the subset compiles");
+            let pcre = compile_pcre2(&pcre2_pattern(&body));
+            proptest::prop_assert!(pcre.is_ok(), "PCRE2 rejects {:?}", body);
+            let pcre = pcre.expect("checked");
+            for s in &subjects {
+                proptest::prop_assert_eq!(
+                    ours.is_match(s.as_bytes()),
+                    pcre.is_match(s.as_bytes()).unwrap_or(false),
+                    "{:?} on {:?}", body, s
+                );
+            }
+        }
+    }
+
     /// The quick check never accepts what the regex crate rejects.
     #[test]
     fn simple_syntax_check_is_sound(body in "[ab/.\\\\\\[\\]()^$*+?{}|,0-3dws<>:&~-]{0,12}") {

@@ -388,7 +388,7 @@ pub(super) fn simple_class_end(re: &[u8], start: usize) -> Option<usize> {
                 (e, i + 2)
             }
             // POSIX classes, nesting and the regex crate's set operations
-            // (`&&`, `--`, `~~`): leave them to regex_syntax.
+            // (`&&`, `--`, `~~`): leave them to PCRE2.
             b'[' => return None,
             b'&' | b'~' if re.get(i + 1) == Some(&c) => return None,
             b'-' if re.get(i + 1) == Some(&b'-') => return None,

@@ -72,6 +72,11 @@ fi
 
 # The libraries that libselinux_mcs.a needs, as Libs.private lists them.
 static_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
+# PCRE2 (file_contexts regexes): pcre2-sys links the system's libpcre2-8
+# when pkg-config finds it, else its vendored copy is inside the .a.
+if pkg-config --exists libpcre2-8 2>/dev/null; then
+    static_libs=($(pkg-config --libs libpcre2-8) "${static_libs[@]}")
+fi
 
 tests=()
 for src in "$here"/tests/*.c; do

@@ -79,12 +79,12 @@ fn lookup_type_and_json() {
 fn lookup_bad_input_exits_2() {
     relabel()
         .args(["lookup", "--file-contexts"])
-        .arg(data("bad/file_contexts.lookahead"))
+        .arg(data("bad/file_contexts.pcre2"))
         .arg("/usr")
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("file_contexts.lookahead:4:"))
-        .stderr(predicate::str::contains("look-ahead"));
+        .stderr(predicate::str::contains("file_contexts.pcre2:4:"))
+        .stderr(predicate::str::contains("PCRE2 rejects it"));
     relabel()
         .args(["lookup", "--type", "door", "/x"])
         .assert()

@@ -542,3 +542,130 @@ fn parser_agrees_with_context_new() {
         failures.join("\n")
     );
 }
+
+// ---------------------------------------------------------------------------
+// PCRE2 constructs
+
+/// One rule per PCRE2 construct the `regex` crate lacks or reads otherwise
+/// (the same list as the library's unit tests), each with its own type,
+/// and paths that should and should not match it.
+const PCRE_RULES: &[(&str, &[&[u8]])] = &[
+    ("/b/a{b", &[b"/b/a{b", b"/b/ab"]),
+    ("/b/x{,2}", &[b"/b/x{,2}", b"/b/x", b"/b/xx"]),
+    ("/b/y{2}", &[b"/b/yy", b"/b/y{2}"]),
+    ("/m/a(?#note)b", &[b"/m/ab", b"/m/a(?#note)b"]),
+    ("/e/a\\eb", &[b"/e/a\x1bb", b"/e/aeb"]),
+    ("/e/\\101", &[b"/e/A", b"/e/101"]),
+    ("/e/\\cA", &[b"/e/\x01", b"/e/cA"]),
+    ("/e/z\\Z", &[b"/e/z", b"/e/z\n", b"/e/zZ"]),
+    (
+        "/e/a\\hb",
+        &[b"/e/a b", b"/e/a\tb", b"/e/a\xa0b", b"/e/a\nb", b"/e/ahb"],
+    ),
+    ("/e/a\\Nb", &[b"/e/axb", b"/e/a\nb"]),
+    ("/e/\\p{L}", &[b"/e/q", b"/e/\xe9", b"/e/1", b"/e/\xd7"]),
+    ("/q/\\Q.*\\E", &[b"/q/.*", b"/q/ab"]),
+    ("/l/a(?=b)b", &[b"/l/ab", b"/l/ac"]),
+    ("/l/(?!x)[a-z]", &[b"/l/a", b"/l/x"]),
+    ("/l/.(?<=a)b", &[b"/l/ab", b"/l/cb"]),
+    ("/r/(a|b)\\1", &[b"/r/aa", b"/r/bb", b"/r/ab"]),
+    ("/p/a*+a", &[b"/p/aa", b"/p/a"]),
+    ("/p/a++b", &[b"/p/aab", b"/p/b"]),
+    ("/p/(?>a*)a", &[b"/p/aa"]),
+    ("(?x)/x/a#c", &[b"/x/a", b"/x/abc", b"/x/b"]),
+    ("/i/(?i)abc", &[b"/i/ABC", b"/i/abc", b"/i/abd"]),
+    ("/w/\\<b\\>", &[b"/w/<b>", b"/w/b"]),
+    ("/d/a$\\n", &[b"/d/a\n", b"/d/a"]),
+    ("/t/a\\", &[b"/t/a$", b"/t/a"]),
+];
+
+/// Rules PCRE2 rejects: libselinux loads the file and fails the lookups
+/// that reach the rule; we refuse to load it (see the `dialect` module).
+const PCRE_REJECTED: &[&str] = &["/c/[\\d-z]", "/a**", "/b?*", "/c\\x{100}", "/d)", "/(e"];
+
+#[test]
+fn pcre_constructs_agree_with_selabel_lookup() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fc_path = dir.path().join("file_contexts");
+    let mut text = String::from("/.*  system_u:object_r:default_t:s0\n");
+    for (i, (regex, _)) in PCRE_RULES.iter().enumerate() {
+        text.push_str(&format!("{regex}  system_u:object_r:r{i}_t:s0\n"));
+    }
+    std::fs::write(&fc_path, &text).unwrap();
+    let ours = FileContexts::from_path(&fc_path).unwrap();
+    let theirs = SelabelFileContexts::open(&fc_path).unwrap();
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for (regex, paths) in PCRE_RULES {
+        for path in *paths {
+            let p = Path::new(OsStr::from_bytes(path));
+            let mine = ours.lookup(p, None).map(|c| c.type_().to_owned());
+            let lib = theirs
+                .lookup_text(p, None)
+                .unwrap_or_else(|e| panic!("{regex} on {p:?}: {e}"))
+                .map(|t| t.parse::<SecurityContext>().unwrap().type_().to_owned());
+            n += 1;
+            if mine != lib {
+                failures.push(format!(
+                    "{regex} on {p:?}: libselinux {lib:?}, ours {mine:?}"
+                ));
+            }
+        }
+    }
+    assert!(n > 50, "{n}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    for regex in PCRE_REJECTED {
+        let text =
+            format!("/.*  system_u:object_r:default_t:s0\n{regex}  system_u:object_r:bad_t:s0\n");
+        std::fs::write(&fc_path, &text).unwrap();
+        let e = FileContexts::from_path(&fc_path).expect_err(regex);
+        assert!(
+            e.to_string().contains("file_contexts:2: ") && e.to_string().contains("PCRE2"),
+            "{e}"
+        );
+        // libselinux opens the file; a lookup that reaches the broken rule
+        // (the last one, tried first) fails with ENOENT ("no context")
+        // rather than fall through to `/.*`.
+        let theirs = SelabelFileContexts::open(&fc_path).unwrap_or_else(|e| panic!("{regex}: {e}"));
+        let answer = theirs.lookup_text(Path::new("/c/zzz"), None);
+        assert!(
+            matches!(answer, Ok(None) | Err(_)),
+            "{regex}: libselinux answered {answer:?}"
+        );
+    }
+}
+
+/// `selabel_lookup` takes `.` and `..` as text (only `//` and a trailing
+/// `/` are cleaned up): `/etc/./shadow` is not `/etc/shadow` to it, and
+/// not to `FileContexts::lookup`. Resolving an existing path first is
+/// `policy::lookup_path`'s job (restorecon's rule; `relabel lookup`).
+#[test]
+fn dot_components_are_text_to_selabel_lookup() {
+    let dir = tempfile::tempdir().unwrap();
+    let fc_path = dir.path().join("file_contexts");
+    std::fs::write(
+        &fc_path,
+        "/etc(/.*)?  system_u:object_r:etc_t:s0\n\
+         /etc/shadow  system_u:object_r:shadow_t:s0\n\
+         /usr/etc/shadow  system_u:object_r:usr_shadow_t:s0\n",
+    )
+    .unwrap();
+    let ours = FileContexts::from_path(&fc_path).unwrap();
+    let theirs = SelabelFileContexts::open(&fc_path).unwrap();
+    for (path, want) in [
+        ("/etc/./shadow", "etc_t"),
+        ("/etc/x/../shadow", "etc_t"),
+        ("//etc//shadow", "shadow_t"),
+        ("/etc/shadow/", "shadow_t"),
+        ("/etc/.", "etc_t"),
+    ] {
+        let lib = theirs.lookup_text(Path::new(path), None).unwrap();
+        let lib = lib.map(|t| t.parse::<SecurityContext>().unwrap().type_().to_owned());
+        let mine = ours.lookup(path, None).map(|c| c.type_().to_owned());
+        assert_eq!(lib.as_deref(), Some(want), "libselinux on {path}");
+        assert_eq!(mine, lib, "{path}");
+    }
+}

@@ -161,10 +161,10 @@ fn malformed_files_name_file_and_line() {
             "unknown file type \"-q\"",
         ),
         (
-            err_of(FileContexts::from_path(bad("file_contexts.lookahead"))),
-            "file_contexts.lookahead",
+            err_of(FileContexts::from_path(bad("file_contexts.pcre2"))),
+            "file_contexts.pcre2",
             4,
-            "unsupported: regex \"/usr/(?!lib)[^/]*\" uses negative look-ahead",
+            "invalid regex \"/usr/lib**\": PCRE2 rejects it",
         ),
         (
             err_of(FileContexts::from_path(bad("file_contexts.bad_regex"))),

@@ -18,6 +18,11 @@ use crate::out::{self, Escaped};
 Prints PATH<TAB>CONTEXT for each path, <<none>> when no rule applies or the rule says
 <<none>>. Paths need not exist. Without --type an existing path is looked up with its own
 kind and a missing one with none (every rule applies).
+
+Which path is looked up (as restorecon and matchpathcon do): for an existing path, its
+directory is resolved (symlinks, . and ..) and its last component kept, so /etc/./shadow
+is /etc/shadow and a symlink is looked up as itself; for a missing path, the path as
+written with only // collapsed (. and .. are matched as text, as selabel_lookup does).
 Writes: nothing.
 
 Example:
@@ -116,7 +121,18 @@ fn lookup_with<L: Labeler>(args: &LookupArgs, fc: &L) -> CmdResult {
     let mut results = Vec::with_capacity(args.paths.len());
     let mut failed = false;
     for path in &args.paths {
-        let abs = absolute(path);
+        let abs = match selinux_mcs::policy::lookup_path(path) {
+            Ok(abs) => abs,
+            Err(e) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "relabel: {}: cannot resolve: {e}",
+                    Escaped::path(path)
+                );
+                failed = true;
+                continue;
+            }
+        };
         let kind = args.kind.or_else(|| {
             std::fs::symlink_metadata(&abs)
                 .ok()

@@ -1,7 +1,7 @@
 //! `relabel lookup` (matchpathcon) and `relabel restore` (restorecon).
 
 use std::io::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
@@ -64,29 +64,6 @@ fn file_contexts_path(path: Option<&Path>) -> Result<PathBuf, CliError> {
 /// Loads the file_contexts named on the command line, or the system's.
 fn load_file_contexts(path: Option<&Path>) -> Result<FileContexts, CliError> {
     FileContexts::from_path(file_contexts_path(path)?).map_err(CliError::usage)
-}
-
-/// `path` made absolute against the current directory, `.` and `..`
-/// resolved lexically and trailing slashes dropped, as the rules expect.
-fn absolute(path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .unwrap_or_else(|_| PathBuf::from("/"))
-            .join(path)
-    };
-    let mut out = PathBuf::from("/");
-    for c in joined.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::Normal(name) => out.push(name),
-            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
-        }
-    }
-    out
 }
 
 /// The error for `--backend libselinux` in a build without the feature.
@@ -287,20 +264,4 @@ where
         }
     }
     label_cmd::finish(&report, args.json, args.dry_run)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn absolute_is_lexical() {
-        assert_eq!(absolute(Path::new("/usr/bin/")), PathBuf::from("/usr/bin"));
-        assert_eq!(
-            absolute(Path::new("/usr/../etc/./x")),
-            PathBuf::from("/etc/x")
-        );
-        assert_eq!(absolute(Path::new("/")), PathBuf::from("/"));
-        assert_eq!(absolute(Path::new("/..")), PathBuf::from("/"));
-    }
 }

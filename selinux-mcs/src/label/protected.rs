@@ -381,8 +381,9 @@ pub fn normalize(path: &Path) -> std::io::Result<PathBuf> {
 /// `path` made absolute, its parent directory resolved through every
 /// symlink and `..` (`realpath`), its last component kept: the object an
 /// operation that does not follow a final symlink acts on, and the path
-/// `restorecon` matches against file_contexts. A path with no last
-/// component (`/`, `a/..`) is resolved whole.
+/// `restorecon` matches against file_contexts (the rule of
+/// [`policy::lookup_path`](crate::policy::lookup_path) for a path that
+/// exists). A path ending in `.` or `..` (or `/`) is resolved whole.
 ///
 /// ```
 /// # let dir = tempfile::tempdir()?;
@@ -398,10 +399,13 @@ pub fn real_parent(path: &Path) -> std::io::Result<PathBuf> {
     } else {
         std::env::current_dir()?.join(path)
     };
-    match (abs.parent(), abs.file_name()) {
-        (Some(parent), Some(name)) => Ok(std::fs::canonicalize(parent)?.join(name)),
-        _ => std::fs::canonicalize(&abs),
-    }
+    // The same rule as file_contexts lookups of existing paths.
+    crate::policy::resolve_existing(&abs).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("cannot resolve the directory of {}", abs.display()),
+        )
+    })
 }
 
 enum Who<'a> {

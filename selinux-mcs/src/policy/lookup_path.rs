@@ -58,7 +58,7 @@ pub fn lookup_path(path: &Path) -> io::Result<PathBuf> {
 
 /// `realpath` of the parent and the last component, or of the whole path
 /// when the last component is `.` or `..` (or there is none).
-fn resolve_existing(path: &Path) -> Option<PathBuf> {
+pub(crate) fn resolve_existing(path: &Path) -> Option<PathBuf> {
     let bytes = path.as_os_str().as_bytes();
     let trimmed_len = bytes.len() - bytes.iter().rev().take_while(|&&b| b == b'/').count();
     let trimmed = &bytes[..trimmed_len];

@@ -38,6 +38,7 @@ pub use error::PolicyError;
 pub use file_contexts::{FileContexts, FileContextsBuilder, Rule, NO_LABEL};
 pub use labeler::Labeler;
 pub use lookup_path::lookup_path;
+pub(crate) use lookup_path::resolve_existing;
 pub use read::MAX_FILE_SIZE;
 pub use restore::{CustomizableTypes, Restore, RestoreAction, Restorer};
 pub use root::Root;

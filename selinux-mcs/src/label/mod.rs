@@ -43,6 +43,7 @@ mod error;
 mod ident;
 mod list;
 pub mod protected;
+mod report;
 mod walk;
 mod xattr;
 
@@ -53,8 +54,6 @@ pub use crate::container::{
 };
 pub use error::{ErrorKind, LabelError, ProtectedError, RelabelError};
 pub use list::{list_labels, Listed};
-pub use walk::{
-    default_file_context, Failure, LabelFn, Progress, Relabel, Report, RuleError, Target,
-    DEFAULT_FILE_CONTEXT,
-};
+pub use report::{Failure, Progress, Report};
+pub use walk::{default_file_context, LabelFn, Relabel, RuleError, Target, DEFAULT_FILE_CONTEXT};
 pub use xattr::{get, get_at, get_deref, get_fd, set, set_at, set_deref, set_fd, XATTR_NAME};

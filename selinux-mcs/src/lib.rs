@@ -66,7 +66,8 @@
 //! symlink inside it, writes only labels that differ, leaves mount points
 //! alone and counts hard links, and refuses protected objects by identity
 //! (a bind mount of `/etc` is `/etc`). `restorecon` is the same walker with
-//! file_contexts rules ([`policy::Restorer::restore`]); the labels a
+//! file_contexts rules, read in PCRE2's dialect as libselinux reads them
+//! ([`policy::Restorer::restore`]); the labels a
 //! container gets come from [`container`]:
 //!
 //! ```no_run

@@ -669,3 +669,111 @@ fn dot_components_are_text_to_selabel_lookup() {
         assert_eq!(mine, lib, "{path}");
     }
 }
+
+/// Issue 13: `Restorer::restore` against `selinux_restorecon(RECURSE)` on
+/// two identical trees, one each, with the same file_contexts and the
+/// system's customizable types: every label ends up byte for byte the same,
+/// and both say something failed (the entry whose label is not a context,
+/// which both leave as it is). Not in the trees: a label with a bad MLS
+/// field (`s0:c5.c1`): libselinux checks nothing but the colons when SELinux
+/// is off, as here, and rewrites its type; on an enabled kernel that write
+/// fails with EINVAL, which is what ours reports without writing.
+#[test]
+fn restore_matches_selinux_restorecon() {
+    use std::ffi::CString;
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().canonicalize().unwrap();
+    let entries: &[(&str, Option<&[u8]>)] = &[
+        ("", None),
+        ("d", None),
+        ("d/home", Some(b"unconfined_u:object_r:user_home_t:s0:c1\0")),
+        ("d/public", Some(b"system_u:object_r:public_content_t:s0\0")),
+        ("garbage", Some(b"garbage\0")),
+        (
+            "web",
+            Some(b"system_u:object_r:httpd_sys_rw_content_t:s0\0"),
+        ),
+        ("bin", Some(b"system_u:object_r:etc_t:s0\0")),
+        ("none", Some(b"system_u:object_r:etc_t:s0\0")),
+    ];
+    let build = |root: &Path| {
+        std::fs::create_dir_all(root.join("d")).unwrap();
+        for (name, label) in entries {
+            let p = root.join(name);
+            if !p.exists() {
+                std::fs::write(&p, "").unwrap();
+            }
+            if let Some(label) = label {
+                rustix::fs::lsetxattr(
+                    &p,
+                    "security.selinux",
+                    label,
+                    rustix::fs::XattrFlags::empty(),
+                )
+                .unwrap();
+            }
+        }
+        std::os::unix::fs::symlink("/etc/passwd", root.join("link")).unwrap();
+    };
+    let (a, b) = (base.join("A"), base.join("B"));
+    build(&a);
+    build(&b);
+    let fc = base.join("file_contexts");
+    std::fs::write(
+        &fc,
+        format!(
+            "{0}/[AB](/.*)?\tsystem_u:object_r:container_file_t:s0\n\
+             {0}/[AB]/bin\t--\tsystem_u:object_r:bin_t:s0\n\
+             {0}/[AB]/none\t<<none>>\n\
+             {0}/[AB]/link\t-l\tsystem_u:object_r:link_t:s0\n",
+            base.display()
+        ),
+    )
+    .unwrap();
+
+    // libselinux on A.
+    let fc_c = CString::new(fc.to_str().unwrap()).unwrap();
+    let opts = [selinux_sys::selinux_opt {
+        type_: selinux_sys::SELABEL_OPT_PATH as _,
+        value: fc_c.as_ptr(),
+    }];
+    // SAFETY: opts points at one valid option whose string outlives the call.
+    let handle =
+        unsafe { selinux_sys::selabel_open(selinux_sys::SELABEL_CTX_FILE as _, opts.as_ptr(), 1) };
+    assert!(!handle.is_null(), "selabel_open {}", fc.display());
+    let a_c = CString::new(a.to_str().unwrap()).unwrap();
+    // SAFETY: a live handle; a NUL-terminated path. The handle is left to
+    // libselinux (it keeps using it), as restorecon(8) does.
+    let rc = unsafe {
+        selinux_sys::selinux_restorecon_set_sehandle(handle);
+        selinux_sys::selinux_restorecon(a_c.as_ptr(), selinux_sys::SELINUX_RESTORECON_RECURSE as _)
+    };
+
+    // Ours on B.
+    let mut restorer = selinux_mcs::policy::Restorer::new(FileContexts::from_path(&fc).unwrap());
+    restorer.customizable_types(Root::default().customizable_types().unwrap());
+    let mut restore = restorer.restore();
+    restore.recursive(true);
+    let report = restore.run_all(&[&b]).unwrap();
+
+    let raw = |p: &Path| {
+        let mut buf = [0u8; 256];
+        rustix::fs::lgetxattr(p, "security.selinux", &mut buf).map(|n| buf[..n].to_vec())
+    };
+    for name in entries.iter().map(|e| e.0).chain(["link"]) {
+        let (la, lb) = (raw(&a.join(name)), raw(&b.join(name)));
+        assert_eq!(
+            la.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()),
+            lb.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()),
+            "{name:?}: libselinux vs ours"
+        );
+    }
+    assert_eq!(rc, -1, "libselinux reports the unusable label");
+    assert_eq!(report.failed, 1, "{:?}", report.failures);
+    assert_eq!(report.failures[0].path, b.join("garbage"));
+    // public_content_t is customizable in Debian's policy: both left it.
+    let customizable = Root::default().customizable_types().unwrap();
+    if customizable.contains("public_content_t") {
+        assert_eq!(report.customized_paths, [b.join("d/public")]);
+    }
+}

@@ -57,6 +57,22 @@ fn facts(st: &rustix::fs::Statx) -> Facts {
     }
 }
 
+/// The kind of a file type from a directory entry or `statx`; `None` for
+/// an unknown type.
+pub(crate) fn file_kind(ft: FileType) -> Option<crate::FileKind> {
+    use crate::FileKind;
+    Some(match ft {
+        FileType::RegularFile => FileKind::File,
+        FileType::Directory => FileKind::Dir,
+        FileType::Symlink => FileKind::Symlink,
+        FileType::CharacterDevice => FileKind::Char,
+        FileType::BlockDevice => FileKind::Block,
+        FileType::Fifo => FileKind::Fifo,
+        FileType::Socket => FileKind::Socket,
+        _ => return None,
+    })
+}
+
 /// `statx(fd, "", AT_EMPTY_PATH, TYPE|INO|NLINK|MNT_ID)`: the open file
 /// itself (an `O_PATH` fd works).
 pub(crate) fn facts_fd(fd: BorrowedFd<'_>) -> Result<Facts, Errno> {

@@ -9,7 +9,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{FileType, Mode, OFlags, RawDir};
+use rustix::fs::{Mode, OFlags, RawDir};
 use rustix::io::Errno;
 
 use super::error::{ErrorKind, LabelError};
@@ -216,15 +216,7 @@ impl Frame {
 }
 
 fn kind_of(facts: &Facts) -> FileKind {
-    match facts.kind {
-        FileType::Directory => FileKind::Dir,
-        FileType::Symlink => FileKind::Symlink,
-        FileType::CharacterDevice => FileKind::Char,
-        FileType::BlockDevice => FileKind::Block,
-        FileType::Fifo => FileKind::Fifo,
-        FileType::Socket => FileKind::Socket,
-        _ => FileKind::File,
-    }
+    ident::file_kind(facts.kind).unwrap_or(FileKind::File)
 }
 
 fn read_at(

@@ -168,18 +168,7 @@ pub(super) fn same_bytes(stored: &[u8], value: &[u8]) -> bool {
     stored[..strip(stored)] == value[..strip(value)]
 }
 
-pub(super) fn kind_of(ft: FileType) -> Option<FileKind> {
-    Some(match ft {
-        FileType::RegularFile => FileKind::File,
-        FileType::Directory => FileKind::Dir,
-        FileType::Symlink => FileKind::Symlink,
-        FileType::CharacterDevice => FileKind::Char,
-        FileType::BlockDevice => FileKind::Block,
-        FileType::Fifo => FileKind::Fifo,
-        FileType::Socket => FileKind::Socket,
-        _ => return None,
-    })
-}
+pub(super) use super::super::ident::file_kind as kind_of;
 
 pub(super) fn child_path(parent: &Path, name: &CStr) -> PathBuf {
     parent.join(OsStr::from_bytes(name.to_bytes()))

@@ -358,14 +358,29 @@ impl Relabel {
     /// Makes every check [`run`](Self::run) makes on the root, and writes
     /// nothing: to check several roots before relabeling any.
     pub fn check(&self, path: impl AsRef<Path>) -> Result<(), RelabelError> {
-        self.open_checked(path.as_ref()).map(|_| ())
+        let (protection, guard) = self.protected();
+        self.open_checked(path.as_ref(), &protection, &guard)
+            .map(|_| ())
+    }
+
+    /// The protected-path policy and its identities, captured now (once
+    /// for all the roots of a run).
+    fn protected(&self) -> (Cow<'_, Protection>, Guard) {
+        let protection = match &self.protection {
+            Some(p) => Cow::Borrowed(p),
+            None => Cow::Owned(Protection::system()),
+        };
+        let guard = protection.capture();
+        (protection, guard)
     }
 
     /// The root as the walk spells it, opened and checked.
     fn open_checked<'p>(
         &self,
         path: &'p Path,
-    ) -> Result<(Cow<'p, Path>, OpenRoot, Guard), RelabelError> {
+        protection: &Protection,
+        guard: &Guard,
+    ) -> Result<(Cow<'p, Path>, OpenRoot), RelabelError> {
         // Without dereferencing, `link/` would still make the kernel follow
         // `link`: drop trailing slashes (and `.` components) so that a
         // symlink root is the link itself.
@@ -379,18 +394,13 @@ impl Relabel {
                 Cow::Owned(trimmed)
             }
         };
-        let protection = match &self.protection {
-            Some(p) => Cow::Borrowed(p),
-            None => Cow::Owned(Protection::system()),
-        };
         // Every spelling refused by name is still refused (and named as the
         // user wrote it); the identity checks below are what hold.
         protection.check(&path, self.force)?;
-        let guard = protection.capture();
         let root = ident::open_root(&path, self.dereference)
             .map_err(|e| RelabelError::Root(LabelError::io(&*path, "open", e.into())))?;
         guard.check_root(&path, &root, self.force)?;
-        Ok((path, root, guard))
+        Ok((path, root))
     }
 
     /// Relabels several roots, one report for all. Every root is opened
@@ -399,10 +409,11 @@ impl Relabel {
     /// resolves but cannot be opened is a failure in the report, and the
     /// others are relabeled.
     pub fn run_all<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Report, RelabelError> {
+        let (protection, guard) = self.protected();
         let mut opened = Vec::with_capacity(paths.len());
         for path in paths {
             let path = path.as_ref();
-            match self.open_checked(path) {
+            match self.open_checked(path, &protection, &guard) {
                 Ok(root) => opened.push(Ok(root)),
                 Err(RelabelError::Root(e)) => opened.push(Err((path, e))),
                 Err(e) => return Err(e),
@@ -411,7 +422,7 @@ impl Relabel {
         let mut report = Report::default();
         for root in opened {
             match root {
-                Ok((path, root, guard)) => report.merge(self.walk_root(&path, root, guard)?.0),
+                Ok((path, root)) => report.merge(self.walk_root(&path, root, guard.clone())?.0),
                 Err((path, e)) => {
                     report.visited += 1;
                     report.failed += 1;
@@ -424,7 +435,8 @@ impl Relabel {
 
     /// [`run`](Self::run), also returning the longest the work queue got.
     fn run_counting(&self, path: &Path) -> Result<(Report, usize), RelabelError> {
-        let (path, root, guard) = self.open_checked(path)?;
+        let (protection, guard) = self.protected();
+        let (path, root) = self.open_checked(path, &protection, &guard)?;
         self.walk_root(&path, root, guard)
     }
 

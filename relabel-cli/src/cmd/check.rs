@@ -12,7 +12,9 @@ use crate::out;
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
 Only MCS is evaluated (type enforcement may still deny what MCS allows). Processes whose
-type is not MCS-constrained (spc_t, unconfined_t, ...) pass.
+type is not MCS-constrained (spc_t, unconfined_t, ...) pass. The constrained types are those
+with the mcs_constrained_type attribute in the installed (or --policy) binary policy; with no
+policy, or --no-policy, a built-in list.
 
 Exit status 0 when the evaluation ran, whatever it decided; 2 when a context does not parse.
 Writes: nothing (prints the decisions).
@@ -24,14 +26,17 @@ pub struct Args {
     pub process: String,
     /// The file context, e.g. system_u:object_r:container_file_t:s0:c1,c3.
     pub file: String,
-    /// Also treat TYPE as MCS-constrained (repeatable; the built-in list holds
-    /// container_t, svirt_lxc_net_t, container_init_t, container_kvm_t, svirt_t, ...).
+    /// Also treat TYPE as MCS-constrained (repeatable; added to the policy's
+    /// mcs_constrained_type types, or to the built-in list: container_t,
+    /// svirt_lxc_net_t, container_init_t, container_kvm_t, svirt_t, ...).
     #[arg(long = "constrained", value_name = "TYPE")]
     pub constrained: Vec<String>,
     /// Print {"read": {"allowed": bool, "reason": str}, "write": {...}, "create": {...},
-    /// "missing_categories": ["c3", ...]}.
+    /// "missing_categories": ["c3", ...], "constrained_by": the policy's path or "built-in list"}.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub policy: super::binpolicy::PolicyArgs,
 }
 
 /// Runs `relabel check`.
@@ -42,7 +47,11 @@ pub fn run(args: Args) -> CmdResult {
     };
     let process = parse("process", &args.process)?;
     let file = parse("file", &args.file)?;
-    let mut types = ConstrainedTypes::builtin();
+    let loaded = args.policy.load()?;
+    let mut types = match &loaded {
+        Some(l) => ConstrainedTypes::from_policy(&l.policy),
+        None => ConstrainedTypes::builtin(),
+    };
     for t in args.constrained {
         types.insert(t);
     }
@@ -62,6 +71,12 @@ pub fn run(args: Args) -> CmdResult {
                 json!({"allowed": d.allowed(), "reason": d.reason().to_string()}),
             );
         }
+        doc.insert(
+            "constrained_by".to_owned(),
+            json!(loaded
+                .as_ref()
+                .map_or("built-in list".to_owned(), |l| l.path.display().to_string())),
+        );
         doc.insert(
             "missing_categories".to_owned(),
             json!(missing.iter().map(|c| c.to_string()).collect::<Vec<_>>()),

@@ -128,6 +128,8 @@ pub struct ApplyArgs {
     /// every hard-linked file and skipped mount point.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub policy: super::binpolicy::PolicyCheckArgs,
     /// Print help (-h is --no-dereference, as in chcon).
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -173,8 +175,24 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
         ));
     };
     let mut relabel = Relabel::new(target.clone().unwrap_or(Target::Shared));
+    // The labels to write, against the installed policy, before anything
+    // else: a label the kernel would reject is never written.
+    let loaded = args.policy.load()?;
+    if let Some(Target::Context(ctx)) = &target {
+        super::binpolicy::check_label("context", ctx, loaded.as_ref())?;
+    }
     if args.context.is_none() {
-        relabel.file_context(file_context(args.file_context.as_deref())?);
+        let base = file_context(args.file_context.as_deref())?;
+        // A --file-context given by hand is checked; the host's own (from
+        // its container contexts file) is what its policy ships.
+        if args.file_context.is_some() {
+            let label = match &target {
+                Some(Target::Private(level)) => base.with_level(*level),
+                _ => base.with_level(Level::default()),
+            };
+            super::binpolicy::check_label("--file-context", &label, loaded.as_ref())?;
+        }
+        relabel.file_context(base);
     }
     relabel
         .protection(Protection::system())
@@ -411,11 +429,14 @@ pub struct MountOptionArgs {
     /// Print {"option": ...}.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub policy: super::binpolicy::PolicyCheckArgs,
 }
 
 /// Runs `relabel mount-option`.
 pub fn mount_option(args: MountOptionArgs) -> CmdResult {
     let ctx = parse_context("label", &args.label)?;
+    super::binpolicy::check_label("label", &ctx, args.policy.load()?.as_ref())?;
     let option = label::mount_option(&ctx);
     if args.json {
         out::json(&serde_json::json!({ "option": option }))?;

@@ -22,6 +22,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod access;
 mod bitmap;
 mod model;
 mod parse;
@@ -34,6 +35,7 @@ mod validate;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+pub use access::{Access, AccessError, AccessVector, Denial, PermissionVerdict, Reasons};
 pub use bitmap::Bitmap;
 pub use model::*;
 pub use stats::Stats;
@@ -157,6 +159,10 @@ pub(crate) struct Names {
     pub(crate) booleans: HashMap<Box<str>, u32>,
     pub(crate) sensitivities: HashMap<Box<str>, u32>,
     pub(crate) categories: HashMap<Box<str>, u32>,
+    /// Whether sensitivity value v is named `s{v-1}` and category value v
+    /// `c{v-1}` (refpolicy's names): levels then map without lookups.
+    pub(crate) numeric_sensitivities: bool,
+    pub(crate) numeric_categories: bool,
 }
 
 impl Policy {

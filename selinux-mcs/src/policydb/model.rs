@@ -110,6 +110,11 @@ pub struct PolicyLevel {
 }
 
 impl PolicyLevel {
+    /// A level of sensitivity value `sens` and categories `cats`.
+    pub fn new(sens: u32, cats: Bitmap) -> PolicyLevel {
+        PolicyLevel { sens, cats }
+    }
+
     /// Dominance in the policy's terms: a sensitivity at least as high and
     /// a superset of the categories.
     pub fn dominates(&self, other: &PolicyLevel) -> bool {

@@ -200,6 +200,9 @@ impl Policy {
 
     /// A level of a context in the policy's values.
     fn policy_level(&self, level: &Level) -> Result<PolicyLevel, ValidityError> {
+        if self.names.numeric_sensitivities && self.names.numeric_categories {
+            return self.policy_level_numeric(level);
+        }
         let sname = level.sensitivity().to_string();
         let Some(&sens) = self.names.sensitivities.get(sname.as_str()) else {
             return Err(ValidityError::UnknownSensitivity {
@@ -223,6 +226,40 @@ impl Policy {
         let l = PolicyLevel {
             sens,
             cats: super::Bitmap::from_bits(bits),
+        };
+        self.level_allowed(&l)?;
+        Ok(l)
+    }
+
+    /// [`policy_level`](Self::policy_level) when names are `sN`/`cN` with
+    /// value N + 1: no name lookups, the category words become bitmap nodes.
+    fn policy_level_numeric(&self, level: &Level) -> Result<PolicyLevel, ValidityError> {
+        let sens = u32::from(level.sensitivity().number()) + 1;
+        if sens as usize > self.sensitivities.len() {
+            return Err(ValidityError::UnknownSensitivity {
+                name: level.sensitivity().to_string(),
+                defined: self.defined_sensitivities(),
+            });
+        }
+        if let Some(last) = level.categories().last() {
+            if usize::from(last.number()) >= self.categories.len() {
+                return Err(ValidityError::UnknownCategory {
+                    name: last.to_string(),
+                    defined: self.defined_categories(),
+                });
+            }
+        }
+        let nodes = level
+            .categories()
+            .words()
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w != 0)
+            .map(|(i, w)| (i as u32 * 64, *w))
+            .collect();
+        let l = PolicyLevel {
+            sens,
+            cats: super::Bitmap::from_nodes(nodes),
         };
         self.level_allowed(&l)?;
         Ok(l)
@@ -274,7 +311,7 @@ impl Policy {
             })
     }
 
-    fn resolve(&self, ctx: &SecurityContext) -> Result<PolicyContext, ValidityError> {
+    pub(crate) fn resolve(&self, ctx: &SecurityContext) -> Result<PolicyContext, ValidityError> {
         let user = *self
             .names
             .users

@@ -717,7 +717,7 @@ fn settings_for(
         .collect()
 }
 
-fn level_of<'a>(c: &'a PolicyContext, high: bool) -> &'a PolicyLevel {
+fn level_of(c: &PolicyContext, high: bool) -> &PolicyLevel {
     if high {
         &c.range.high
     } else {

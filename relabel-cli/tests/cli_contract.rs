@@ -269,6 +269,7 @@ fn json_shapes() {
             "constrained_by",
             "create",
             "missing_categories",
+            "mode",
             "read",
             "write"
         ]

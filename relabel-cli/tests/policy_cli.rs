@@ -115,7 +115,8 @@ fn check_json_shape() {
             .contains("does not dominate"));
     }
     assert_eq!(doc["missing_categories"], serde_json::json!(["c3"]));
-    assert_eq!(doc.as_object().unwrap().len(), 5);
+    assert_eq!(doc.as_object().unwrap().len(), 6);
+    assert_eq!(doc["mode"], "mcs-only");
     assert_eq!(doc["constrained_by"], "built-in list");
 
     let out = relabel()

@@ -139,36 +139,95 @@ fn explain_uses_the_policy() {
 }
 
 #[test]
-fn check_takes_constrained_types_from_the_policy() {
-    // user_t is not in the built-in list, nor constrained by this policy;
-    // container_t is constrained by its attribute.
-    let (_, out, _) = run(&[
+fn check_is_exact_with_the_policy() {
+    // MCS: the mlsconstrain on file reads fails, naming the category.
+    let (code, out, _) = run(&[
         "check",
-        "--json",
         "system_u:system_r:container_t:s0:c1,c2",
-        "system_u:object_r:file_t:s0:c3",
+        "system_u:object_r:container_file_t:s0:c1,c3",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("read:   denied: mlsconstrain (l1 dom l2 or t1 == { kernel_t ... }) fails")
+            || out.contains("read:   denied: mlsconstrain"),
+        "{out}"
+    );
+    assert!(out.contains("(the source lacks c3)"), "{out}");
+    assert!(out.contains("missing categories: c3"), "{out}");
+    // Type enforcement: user_t has no write on file_t unless a boolean.
+    let (_, out, _) = run(&[
+        "check",
+        "--json",
+        "--perm",
+        "write,read",
+        "system_u:system_r:user_t:s0",
+        "system_u:object_r:file_t:s0",
     ]);
     let doc: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["read"]["allowed"], false);
+    assert_eq!(doc["mode"], "policy");
     assert_eq!(doc["constrained_by"], fixture());
+    assert_eq!(doc["read"]["allowed"], true);
+    assert_eq!(doc["write"]["allowed"], false);
+    assert_eq!(doc["write"]["rule"], "te");
+    // `if (allow_write ^ allow_other) { allow user_t file_t:file write; }`
+    assert_eq!(
+        doc["write"]["booleans"],
+        serde_json::json!(["allow_other=on"])
+    );
     let (_, out, _) = run(&[
         "check",
         "--json",
-        "system_u:system_r:user_t:s0:c1,c2",
-        "system_u:object_r:file_t:s0:c3",
+        "--perm",
+        "write",
+        "--boolean",
+        "allow_write=on",
+        "system_u:system_r:user_t:s0",
+        "system_u:object_r:file_t:s0",
     ]);
     let doc: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["read"]["allowed"], true);
-    // A policy that constrains qemu_t: the built-in list never knew it.
+    assert_eq!(doc["write"]["allowed"], true);
+    // Other classes, and errors that name what is wrong.
+    let (code, out, _) = run(&[
+        "check",
+        "--class",
+        "process",
+        "--perm",
+        "transition",
+        "system_u:system_r:init_t:s0",
+        "system_u:system_r:container_t:s0",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("transition: allowed"), "{out}");
+    let (code, _, err) = run(&[
+        "check",
+        "--perm",
+        "fly",
+        "system_u:system_r:user_t:s0",
+        "system_u:object_r:file_t:s0",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("class file has no permission fly"), "{err}");
+    let (code, _, err) = run(&[
+        "check",
+        "system_u:system_r:file_t:s0",
+        "system_u:object_r:file_t:s0",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("role system_r may not hold type file_t"),
+        "{err}"
+    );
+    // Without a policy: MCS only, and it says so.
     let (_, out, _) = run(&[
         "check",
-        "--json",
         "--no-policy",
         "system_u:system_r:container_t:s0:c1,c2",
         "system_u:object_r:file_t:s0:c3",
     ]);
-    let doc: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["constrained_by"], "built-in list");
+    assert!(
+        out.contains("(MCS only: no binary policy was read"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -160,7 +160,7 @@ fn check_is_exact_with_the_policy() {
         "--json",
         "--perm",
         "write,read",
-        "system_u:system_r:user_t:s0",
+        "user_u:user_r:user_t:s0",
         "system_u:object_r:file_t:s0",
     ]);
     let doc: Value = serde_json::from_str(&out).unwrap();
@@ -181,7 +181,7 @@ fn check_is_exact_with_the_policy() {
         "write",
         "--boolean",
         "allow_write=on",
-        "system_u:system_r:user_t:s0",
+        "user_u:user_r:user_t:s0",
         "system_u:object_r:file_t:s0",
     ]);
     let doc: Value = serde_json::from_str(&out).unwrap();
@@ -202,7 +202,7 @@ fn check_is_exact_with_the_policy() {
         "check",
         "--perm",
         "fly",
-        "system_u:system_r:user_t:s0",
+        "user_u:user_r:user_t:s0",
         "system_u:object_r:file_t:s0",
     ]);
     assert_eq!(code, 2);

@@ -191,7 +191,23 @@ pub struct Access<'p> {
     rules: Vec<IndexedRule>,
     process_class: u32,
     trans_perms: u32,
-    cache: RwLock<FxMap<(SecurityContext, SecurityContext, u32), AccessVector>>,
+    /// Decisions by a hash of (source, target, class); the entries are
+    /// compared in full, so a collision costs a miss, never a wrong answer.
+    /// Looking up hashes the contexts' text in place: no clone, no
+    /// allocation on a hit.
+    cache: RwLock<FxMap<u64, Vec<CacheEntry>>>,
+}
+
+type CacheEntry = (SecurityContext, SecurityContext, u32, AccessVector);
+
+fn cache_hash(s: &SecurityContext, t: &SecurityContext, class: u32) -> u64 {
+    use std::hash::Hasher;
+    let mut h = FxHasher::default();
+    h.write(s.as_str().as_bytes());
+    h.write_u8(0);
+    h.write(t.as_str().as_bytes());
+    h.write_u32(class);
+    h.finish()
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -373,16 +389,27 @@ impl<'p> Access<'p> {
         if class == 0 || class as usize > self.policy.classes.len() {
             return Err(AccessError::UnknownClass(format!("value {class}")));
         }
-        let cache_key = (source.clone(), target.clone(), class);
+        let h = cache_hash(source, target, class);
         if let Ok(cache) = self.cache.read() {
-            if let Some(av) = cache.get(&cache_key) {
-                return Ok(*av);
+            if let Some(bucket) = cache.get(&h) {
+                for (s, t, c, av) in bucket {
+                    if *c == class && s.as_str() == source.as_str() && t.as_str() == target.as_str()
+                    {
+                        return Ok(*av);
+                    }
+                }
             }
         }
         let (sc, tc) = self.resolve(source, target)?;
         let av = self.compute(&sc, &tc, class, 0).0;
         if let Ok(mut cache) = self.cache.write() {
-            cache.insert(cache_key, av);
+            let bucket = cache.entry(h).or_default();
+            if !bucket
+                .iter()
+                .any(|(s, t, c, _)| *c == class && s == source && t == target)
+            {
+                bucket.push((source.clone(), target.clone(), class, av));
+            }
         }
         Ok(av)
     }
@@ -629,7 +656,9 @@ impl<'p> Access<'p> {
 
     /// How many decisions are cached.
     pub fn cached(&self) -> usize {
-        self.cache.read().map_or(0, |c| c.len())
+        self.cache
+            .read()
+            .map_or(0, |c| c.values().map(Vec::len).sum())
     }
 }
 

@@ -196,3 +196,73 @@ fn a_huge_count_is_refused_before_allocating() {
     let err = Policy::from_bytes(&b).unwrap_err().to_string();
     assert!(err.contains("that the remaining"), "{err}");
 }
+
+#[test]
+fn cached_decisions_are_the_computed_ones() {
+    let p = Policy::from_bytes(&fixture(33)).unwrap();
+    let access = p.access();
+    let file = p.class("file").unwrap().value;
+    let s: crate::SecurityContext = "system_u:system_r:container_t:s0:c1,c2".parse().unwrap();
+    for t in [
+        "system_u:object_r:container_file_t:s0:c1,c2",
+        "system_u:object_r:container_file_t:s0:c1,c3",
+        "system_u:object_r:file_t:s0",
+    ] {
+        let t: crate::SecurityContext = t.parse().unwrap();
+        let first = access.compute_av_value(&s, &t, file).unwrap();
+        let again = access.compute_av_value(&s, &t, file).unwrap();
+        let (fresh, _) = access.compute_av_reason(&s, &t, file, u32::MAX).unwrap();
+        assert_eq!(first, again);
+        assert_eq!(first, fresh);
+    }
+    assert_eq!(access.cached(), 3);
+    let read = 1
+        << (p
+            .permission_value(p.class("file").unwrap(), "read")
+            .unwrap()
+            - 1);
+    let same = access
+        .compute_av(
+            &s,
+            &"system_u:object_r:container_file_t:s0:c1,c2"
+                .parse()
+                .unwrap(),
+            "file",
+        )
+        .unwrap();
+    let other = access
+        .compute_av(
+            &s,
+            &"system_u:object_r:container_file_t:s0:c1,c3"
+                .parse()
+                .unwrap(),
+            "file",
+        )
+        .unwrap();
+    assert_ne!(same.allowed & read, 0);
+    assert_eq!(other.allowed & read, 0, "MCS: c3 is not the container's");
+    // Booleans: the conditional write rule follows the override.
+    let user: crate::SecurityContext = "user_u:user_r:user_t:s0".parse().unwrap();
+    let ft: crate::SecurityContext = "system_u:object_r:file_t:s0".parse().unwrap();
+    let write = 1
+        << (p
+            .permission_value(p.class("file").unwrap(), "write")
+            .unwrap()
+            - 1);
+    assert_eq!(
+        access.compute_av(&user, &ft, "file").unwrap().allowed & write,
+        0
+    );
+    let on = p.access_with(p.booleans_with([("allow_write", true)]).unwrap());
+    assert_ne!(
+        on.compute_av(&user, &ft, "file").unwrap().allowed & write,
+        0
+    );
+    assert!(matches!(
+        p.booleans_with([("nope", true)]),
+        Err(AccessError::UnknownBoolean(_))
+    ));
+    // The permissive domain is flagged.
+    let child: crate::SecurityContext = "system_u:system_r:child_t:s0".parse().unwrap();
+    assert!(access.compute_av(&child, &ft, "file").unwrap().permissive);
+}

@@ -4,6 +4,7 @@
 //! attributes, so each decision walks real attribute sets).
 //!
 //!     cargo bench -p selinux-mcs --bench access
+#![allow(clippy::unwrap_used)] // a bench: a panic is the failure report
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use selinux_mcs::policydb::Policy;

@@ -340,3 +340,38 @@ fn labels_the_policy_rejects_are_never_written() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn a_policy_with_more_sensitivities_widens_what_parses() {
+    let mls24 = fixture().replace("mls.33", "mls24.33");
+    let out = relabel()
+        .args([
+            "validate",
+            "--policy",
+            &mls24,
+            "system_u:object_r:file_t:s23:c0.c31",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, out, _) = run(&["validate", "system_u:object_r:file_t:s16"]);
+    assert_eq!(
+        code, 2,
+        "past s15 with a 16-sensitivity policy: a syntax error, {out}"
+    );
+    let out = relabel()
+        .args([
+            "validate",
+            "--policy",
+            &mls24,
+            "system_u:object_r:file_t:s24",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

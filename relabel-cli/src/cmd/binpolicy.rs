@@ -134,6 +134,20 @@ fn warn(e: &dyn std::fmt::Display) {
     );
 }
 
+/// Parses a context with the policy's limits when there is a policy (a
+/// policy with more sensitivities than s15 widens them), else the defaults.
+pub fn parse_context(
+    what: &str,
+    text: &str,
+    loaded: Option<&Loaded>,
+) -> Result<SecurityContext, CliError> {
+    let limits = loaded.map_or_else(selinux_mcs::mls::Limits::default, |l| {
+        l.policy.parse_limits()
+    });
+    SecurityContext::parse_with(text, &limits)
+        .map_err(|e| CliError::usage(format!("bad {what} {text:?}: {e}")))
+}
+
 /// Refuses a label the policy rejects (exit 2), naming the rule it breaks.
 pub fn check_label(
     what: &str,
@@ -184,8 +198,9 @@ pub fn validate(args: ValidateArgs) -> CmdResult {
     let policy = &loaded.policy;
     let mut exit = Exit::Success;
     let mut docs = vec![];
+    let limits = policy.parse_limits();
     for text in &args.contexts {
-        let (valid, canonical, error) = match text.parse::<SecurityContext>() {
+        let (valid, canonical, error) = match SecurityContext::parse_with(text, &limits) {
             Err(e) => {
                 exit = Exit::Usage;
                 (

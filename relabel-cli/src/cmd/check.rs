@@ -65,13 +65,10 @@ pub struct Args {
 
 /// Runs `relabel check`.
 pub fn run(args: Args) -> CmdResult {
-    let parse = |what: &str, text: &str| {
-        text.parse::<SecurityContext>()
-            .map_err(|e| CliError::usage(format!("bad {what} context {text:?}: {e}")))
-    };
-    let process = parse("process", &args.process)?;
-    let file = parse("file", &args.file)?;
     let loaded = args.policy.load()?;
+    let process =
+        super::binpolicy::parse_context("process context", &args.process, loaded.as_ref())?;
+    let file = super::binpolicy::parse_context("file context", &args.file, loaded.as_ref())?;
     if let Some(l) = &loaded {
         if args.constrained.is_empty() {
             return exact(&args, &process, &file, l);

@@ -84,10 +84,9 @@ fn translations(path: Option<&PathBuf>) -> Result<Option<Translations>, CliError
 
 /// Runs `relabel explain`.
 pub fn run(args: Args) -> CmdResult {
-    let ctx: SecurityContext = args
-        .context
-        .parse()
-        .map_err(|e| CliError::usage(format!("bad context {:?}: {e}", args.context)))?;
+    let loaded = args.policy.load()?;
+    let ctx: SecurityContext =
+        super::binpolicy::parse_context("context", &args.context, loaded.as_ref())?;
     // The kernel is asked first, so a refusal prints nothing but the error.
     let kernel = if args.kernel {
         Some(ask_kernel(&args.context)?)
@@ -98,7 +97,6 @@ pub fn run(args: Args) -> CmdResult {
         Some(t) => Explanation::with_translations(&ctx, &t),
         None => Explanation::new(&ctx),
     };
-    let loaded = args.policy.load()?;
     if let Some(l) = &loaded {
         explanation = explanation.with_policy(&l.policy);
     }

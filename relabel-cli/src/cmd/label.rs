@@ -159,8 +159,13 @@ fn file_context(arg: Option<&str>) -> Result<SecurityContext, CliError> {
 pub fn apply(args: ApplyArgs) -> CmdResult {
     // Everything is checked before anything is written: flags, contexts,
     // every root (by identity), and only then the registry.
+    let loaded = args.policy.load()?;
     let target = if let Some(text) = &args.context {
-        Some(Target::Context(parse_context("context", text)?))
+        Some(Target::Context(super::binpolicy::parse_context(
+            "context",
+            text,
+            loaded.as_ref(),
+        )?))
     } else if args.shared {
         Some(Target::Shared)
     } else if let Some(text) = &args.level {
@@ -177,7 +182,6 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
     let mut relabel = Relabel::new(target.clone().unwrap_or(Target::Shared));
     // The labels to write, against the installed policy, before anything
     // else: a label the kernel would reject is never written.
-    let loaded = args.policy.load()?;
     if let Some(Target::Context(ctx)) = &target {
         super::binpolicy::check_label("context", ctx, loaded.as_ref())?;
     }
@@ -435,8 +439,9 @@ pub struct MountOptionArgs {
 
 /// Runs `relabel mount-option`.
 pub fn mount_option(args: MountOptionArgs) -> CmdResult {
-    let ctx = parse_context("label", &args.label)?;
-    super::binpolicy::check_label("label", &ctx, args.policy.load()?.as_ref())?;
+    let loaded = args.policy.load()?;
+    let ctx = super::binpolicy::parse_context("label", &args.label, loaded.as_ref())?;
+    super::binpolicy::check_label("label", &ctx, loaded.as_ref())?;
     let option = label::mount_option(&ctx);
     if args.json {
         out::json(&serde_json::json!({ "option": option }))?;

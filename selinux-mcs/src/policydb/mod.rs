@@ -399,6 +399,22 @@ impl Policy {
         Some(crate::mls::Limits::new(crate::mls::Sensitivity::new(s), c))
     }
 
+    /// The limits to parse text with before checking it against this
+    /// policy: never narrower than the parser's defaults (`s15`, `c1023`),
+    /// wider when the policy defines more sensitivities, so that `s20` of a
+    /// policy with 24 parses, and `s3` of an MCS policy parses and is then
+    /// refused by [`validate`](crate::SecurityContext::validate) with a
+    /// reason rather than as a syntax error.
+    pub fn parse_limits(&self) -> crate::mls::Limits {
+        let default = crate::mls::Limits::default();
+        match self.limits() {
+            Some(l) if l.max_sensitivity() > default.max_sensitivity() => {
+                crate::mls::Limits::new(l.max_sensitivity(), default.max_category())
+            }
+            _ => default,
+        }
+    }
+
     /// The unconditional access vector table.
     pub fn rules(&self) -> &[AvRule] {
         &self.rules

@@ -266,3 +266,26 @@ fn cached_decisions_are_the_computed_ones() {
     let child: crate::SecurityContext = "system_u:system_r:child_t:s0".parse().unwrap();
     assert!(access.compute_av(&child, &ft, "file").unwrap().permissive);
 }
+
+#[test]
+fn a_policy_with_more_sensitivities_widens_the_parser() {
+    let path = format!(
+        "{}/../tests/data/policydb/mls24.33",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let p = Policy::from_path(path).unwrap();
+    assert_eq!(p.sensitivities().len(), 24);
+    let text = "system_u:object_r:file_t:s20:c1";
+    assert!(
+        text.parse::<crate::SecurityContext>().is_err(),
+        "the default parser stops at s15"
+    );
+    let ctx = crate::SecurityContext::parse_with(text, &p.parse_limits()).unwrap();
+    assert_eq!(ctx.validate(&p), Ok(()));
+    let narrow = Policy::from_bytes(&fixture(33)).unwrap();
+    assert_eq!(narrow.parse_limits(), crate::mls::Limits::default());
+    let ctx =
+        crate::SecurityContext::parse_with("system_u:object_r:file_t:s15", &narrow.parse_limits())
+            .unwrap();
+    assert_eq!(ctx.validate(&narrow), Ok(()));
+}

@@ -337,21 +337,29 @@ fn compute_av_agrees_with_libsepol() {
         eprintln!("skipped: no {}", debian.display());
         return;
     }
-    compare(debian, &helper, 0x5eed_0001, 100_000, &[]);
-    let Some(container) = container_policy(&dir.path().join("root")) else {
-        return;
-    };
-    compare(&container, &helper, 0x5eed_0002, 60_000, &[]);
-    let p = Policy::from_path(&container).unwrap();
-    let flips = busy_booleans(&p, 5);
-    let flips: Vec<(&str, bool)> = flips.iter().map(|(n, s)| (n.as_str(), *s)).collect();
-    compare(&container, &helper, 0x5eed_0003, 40_000, &flips);
-    // The fixture: typebounds, a permissive type, role allows, every constraint kind.
-    compare(
-        &repo().join("tests/data/policydb/mls.33"),
-        &helper,
-        0x5eed_0004,
-        20_000,
-        &[("allow_write", true)],
-    );
+    // Four independent runs, in parallel: each has its own libsepol process.
+    let container = container_policy(&dir.path().join("root"));
+    let flips: Vec<(String, bool)> = container
+        .as_ref()
+        .map(|c| busy_booleans(&Policy::from_path(c).unwrap(), 5))
+        .unwrap_or_default();
+    let helper = helper.as_path();
+    std::thread::scope(|scope| {
+        scope.spawn(move || compare(debian, helper, 0x5eed_0001, 100_000, &[]));
+        scope.spawn(move || {
+            // The fixture: typebounds, a permissive type, role allows, every constraint kind.
+            compare(
+                &repo().join("tests/data/policydb/mls.33"),
+                helper,
+                0x5eed_0004,
+                20_000,
+                &[("allow_write", true)],
+            )
+        });
+        if let Some(container) = &container {
+            scope.spawn(move || compare(container, helper, 0x5eed_0002, 60_000, &[]));
+            let flips: Vec<(&str, bool)> = flips.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+            scope.spawn(move || compare(container, helper, 0x5eed_0003, 40_000, &flips));
+        }
+    });
 }

@@ -131,16 +131,17 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Policy, PolicyDbError> {
     read_genfs(&mut r, &mut p)?;
     read_range_transitions(&mut r, &mut p)?;
     read_type_attr_map(&mut r, &mut p)?;
-    p.names.numeric_sensitivities = p.sensitivities.iter().all(|s| {
-        s.name.strip_prefix('s').and_then(|n| n.parse::<u32>().ok()) == Some(s.value - 1)
-            && !s.name[1..].starts_with('0')
-            || &*s.name == "s0"
-    });
-    p.names.numeric_categories = p.categories.len() <= 1024
-        && p.categories.iter().all(|c| {
-            c.name.strip_prefix('c').and_then(|n| n.parse::<u32>().ok()) == Some(c.value - 1)
-                && (!c.name[1..].starts_with('0') || &*c.name == "c0")
-        });
+    // Exactly `s{value-1}` / `c{value-1}`: no leading zeros, no aliases
+    // needed to read refpolicy's levels.
+    let numbered = |name: &str, prefix: char, value: u32| {
+        name.strip_prefix(prefix) == Some((value - 1).to_string().as_str())
+    };
+    p.names.numeric_sensitivities = p
+        .sensitivities
+        .iter()
+        .all(|s| numbered(&s.name, 's', s.value));
+    p.names.numeric_categories =
+        p.categories.len() <= 1024 && p.categories.iter().all(|c| numbered(&c.name, 'c', c.value));
     Ok(p)
 }
 

@@ -71,6 +71,13 @@ impl Cluster {
     /// `None` (after saying so on stderr) when there is no etcd binary and
     /// `SELINUX_MCS_REQUIRE_ETCD` is not `1`.
     pub fn start(size: usize) -> Option<Cluster> {
+        Cluster::start_in(size, None)
+    }
+
+    /// [`start`](Self::start) with the data under `base` (a benchmark
+    /// keeps it on disk; `/tmp` may be a tmpfs) instead of the system's
+    /// temporary directory.
+    pub fn start_in(size: usize, base: Option<&Path>) -> Option<Cluster> {
         let Some(binary) = find_binary() else {
             assert!(
                 !required(),
@@ -81,7 +88,11 @@ impl Cluster {
         };
         let mut last = String::new();
         for _ in 0..3 {
-            let dir = tempfile::tempdir().expect("tempdir");
+            let dir = match base {
+                Some(base) => tempfile::tempdir_in(base),
+                None => tempfile::tempdir(),
+            }
+            .expect("tempdir");
             let token = format!(
                 "selinux-mcs-test-{}-{}",
                 std::process::id(),

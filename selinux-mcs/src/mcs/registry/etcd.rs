@@ -18,13 +18,22 @@
 //! changed since it read them. Nothing is locked between round trips: a
 //! transaction that loses a race is retried with fresh state.
 //!
-//! Each process keeps the free pairs of its space in an [`Allocator`] and
-//! brings it up to date before drawing: one read transaction returns the
-//! pair keys created since the last look (`min_create_revision`) and the
-//! revision of `P/released`; only when something was released does it
-//! reload every pair key. A draw is therefore uniform among the pairs free
-//! when the allocation starts; a pair another host takes in the meantime
-//! makes the compare fail, and the loop draws again.
+//! Each process loads the free pairs of its space into an [`Allocator`]
+//! once (every pair key, keys only, page by page) and draws from it. Pairs
+//! other processes take afterwards stay in that set, so it holds every
+//! truly free pair and some taken ones: a draw that hits a taken pair fails
+//! its compare, the pair is dropped from the set, and the loop draws again.
+//! That is rejection sampling, so the pair handed out is uniform among the
+//! pairs free when its transaction applies. The set would miss a pair
+//! another process *released* since the load, so every drawing transaction
+//! also compares the revision of `P/released` with the load's: a release
+//! since then fails it, and the set is reloaded. A reload happens after a
+//! release, and after a few conflicts in a row (a busy or nearly full
+//! pool).
+//!
+//! Every write is preceded by a linearizable read, which etcd answers only
+//! when its leader hears from a quorum: without quorum the operation fails
+//! before any write is sent. A write is two round trips.
 //!
 //! Every operation runs under one deadline (the handle's timeout): a
 //! failure etcd may recover from (no leader during an election, a member
@@ -131,12 +140,18 @@ impl fmt::Debug for Etcd {
 }
 
 struct Cache {
+    /// Every pair free at `rev`, minus those known taken since.
     free: Allocator,
-    /// The etcd revision `free` reflects.
+    /// The etcd revision `free` was loaded at.
     rev: i64,
-    /// `free` was loaded at least once.
-    loaded: bool,
+    /// `free` must be loaded (never was, a release since, many conflicts).
+    stale: bool,
+    /// Draws in a row that found their pair taken.
+    conflicts: u32,
 }
+
+/// Conflicts in a row after which the free set is reloaded.
+const RELOAD_AFTER_CONFLICTS: u32 = 3;
 
 struct Keys {
     meta: String,
@@ -198,10 +213,6 @@ fn gets(resp: &TxnResponse) -> Vec<Vec<KeyValue>> {
             _ => None,
         })
         .collect()
-}
-
-fn revision(resp: &TxnResponse) -> i64 {
-    resp.header().map_or(0, |h| h.revision())
 }
 
 /// The chain of an error's causes, for a message ("transport error: tcp
@@ -273,7 +284,8 @@ impl Etcd {
             cache: RefCell::new(Cache {
                 free: Allocator::new(space),
                 rev: 0,
-                loaded: false,
+                stale: true,
+                conflicts: 0,
             }),
         };
         etcd.retrying("open", |dl| etcd.identify(dl))?;
@@ -579,69 +591,69 @@ impl Etcd {
             take(&mut cache.free, pair);
         }
         cache.rev = rev;
-        cache.loaded = true;
+        cache.stale = false;
+        cache.conflicts = 0;
         Ok(())
     }
 
-    /// Brings the free set up to date: the pair keys created since the last
-    /// look, or everything when a pair was released meanwhile.
-    fn sync(&self, dl: Instant) -> Result<(), Failure> {
-        let (loaded, rev) = {
-            let c = self.cache.borrow();
-            (c.loaded, c.rev)
-        };
-        if !loaded {
-            return self.reload(dl);
+    /// Loads the free set when it must be; says whether it did.
+    fn fresh(&self, dl: Instant) -> Result<bool, Failure> {
+        if self.cache.borrow().stale {
+            self.reload(dl)?;
+            return Ok(true);
         }
-        let look = Txn::new().and_then(vec![
-            TxnOp::get(
-                self.keys.released.as_str(),
-                Some(GetOptions::new().with_keys_only()),
-            ),
-            TxnOp::get(
-                self.keys.pairs.as_str(),
-                Some(
-                    GetOptions::new()
-                        .with_prefix()
-                        .with_keys_only()
-                        .with_min_create_revision(rev + 1)
-                        .with_limit(PAGE),
-                ),
-            ),
-        ]);
-        let resp = self.txn(dl, look)?;
-        let now_rev = revision(&resp);
-        let ops = resp.op_responses();
-        let released = match ops.first() {
-            Some(TxnOpResponse::Get(g)) => g.kvs().first().map_or(0, |kv| kv.mod_revision()),
-            _ => 0,
-        };
-        let (added, more) = match ops.get(1) {
-            Some(TxnOpResponse::Get(g)) => (g.kvs().to_vec(), g.more()),
-            _ => (Vec::new(), false),
-        };
-        if released > rev || more {
-            return self.reload(dl);
-        }
-        let mut pairs = Vec::with_capacity(added.len());
-        for kv in &added {
-            pairs.push(self.pair_of_key(kv.key())?);
-        }
+        Ok(false)
+    }
+
+    /// The compare every drawing transaction makes: no pair released since
+    /// the free set was loaded.
+    fn no_release_since_load(&self) -> Compare {
+        let rev = self.cache.borrow().rev;
+        Compare::mod_revision(self.keys.released.as_str(), CompareOp::Less, rev + 1)
+    }
+
+    /// The read of `P/released` a failed drawing transaction returns.
+    fn released_probe(&self) -> TxnOp {
+        TxnOp::get(
+            self.keys.released.as_str(),
+            Some(GetOptions::new().with_keys_only()),
+        )
+    }
+
+    /// After a drawing transaction failed: reload before the next draw if
+    /// a pair was released since the load (`probe` is what
+    /// [`released_probe`](Self::released_probe) read), or after too many
+    /// conflicts in a row.
+    fn after_failure(&self, probe: Option<&Vec<KeyValue>>, conflict: bool) {
         let mut cache = self.cache.borrow_mut();
-        for pair in pairs {
-            take(&mut cache.free, pair);
+        let released = probe
+            .and_then(|kvs| kvs.first())
+            .is_some_and(|kv| kv.mod_revision() > cache.rev);
+        if conflict {
+            cache.conflicts += 1;
         }
-        cache.rev = now_rev;
+        if released || cache.conflicts >= RELOAD_AFTER_CONFLICTS {
+            cache.stale = true;
+        }
+    }
+
+    /// A linearizable read (of `P/released`) before each write: it needs
+    /// the leader to hear from a quorum, so without one it fails and the
+    /// write is never sent (a write sent to a leader that has just lost its
+    /// quorum would wait in its log, unanswered, and could apply once the
+    /// cluster recovers). Notes a release since the load, too.
+    fn confirm(&self, dl: Instant) -> Result<(), Failure> {
+        let opts = GetOptions::new().with_keys_only();
+        let resp = self.call(
+            dl,
+            self.kv.clone().get(self.keys.released.as_str(), Some(opts)),
+        )?;
+        self.after_failure(Some(&resp.kvs().to_vec()), false);
         Ok(())
     }
 
-    /// Marks the cache up to date after our own transaction at `rev`, when
-    /// nothing else was written since the last look.
-    fn advance(&self, rev: i64) {
-        let mut cache = self.cache.borrow_mut();
-        if rev == cache.rev + 1 {
-            cache.rev = rev;
-        }
+    fn succeeded(&self) {
+        self.cache.borrow_mut().conflicts = 0;
     }
 
     fn give_back(&self, pair: CategoryPair) {
@@ -679,7 +691,7 @@ impl Etcd {
 
     pub(super) fn available(&self) -> Result<usize, McsError> {
         self.retrying("count free pairs", |dl| {
-            self.sync(dl)?;
+            self.reload(dl)?;
             Ok(Step::Done(self.cache.borrow().free.available()))
         })
     }
@@ -690,11 +702,19 @@ impl Etcd {
         self.check_pool()?;
         let (token, created) = (token(), now());
         let okey = self.keys.owner(owner);
+        let mut loaded = false;
         self.retrying("allocate", |dl| {
-            self.sync(dl)?;
+            self.confirm(dl)?;
+            loaded |= self.fresh(dl)?;
             let drawn = self.cache.borrow_mut().free.allocate();
             let pair = match drawn {
                 Ok(pair) => pair,
+                // Nothing free as far as a set loaded before this call
+                // knows: load it now.
+                Err(_) if !loaded => {
+                    self.cache.borrow_mut().stale = true;
+                    return Ok(Step::Again);
+                }
                 // The owner may hold a pair already, pool full or not.
                 Err(exhausted) => {
                     return match self.read_key(dl, &okey)? {
@@ -712,7 +732,11 @@ impl Etcd {
                 token: Some(token.clone()),
             })?;
             let txn = Txn::new()
-                .when(vec![absent(&okey), absent(&pkey)])
+                .when(vec![
+                    absent(&okey),
+                    absent(&pkey),
+                    self.no_release_since_load(),
+                ])
                 .and_then(vec![
                     TxnOp::put(pkey.as_str(), value.as_str(), None),
                     TxnOp::put(okey.as_str(), value.as_str(), None),
@@ -720,18 +744,19 @@ impl Etcd {
                 .or_else(vec![
                     TxnOp::get(okey.as_str(), None),
                     TxnOp::get(pkey.as_str(), None),
+                    self.released_probe(),
                 ]);
             let resp = match self.txn(dl, txn) {
                 Ok(resp) => resp,
                 Err(e) => {
-                    // Applied or not, the next look tells: a pair created
-                    // meanwhile (ours included) comes back as taken.
+                    // Applied or not: if it was, the owner's key says so
+                    // on the next attempt, and a draw of this pair fails.
                     self.give_back(pair);
                     return Err(e);
                 }
             };
             if resp.succeeded() {
-                self.advance(revision(&resp));
+                self.succeeded();
                 return Ok(Step::Done(Entry {
                     owner: owner.to_owned(),
                     level: pair.level(),
@@ -745,6 +770,7 @@ impl Etcd {
             if !pair_taken {
                 self.give_back(pair);
             }
+            self.after_failure(found.get(2), pair_taken);
             match held_by_owner {
                 // Idempotent: this owner's pair, whoever allocated it.
                 Some(kv) => Ok(Step::Done(self.entry(self.stored(kv)?)?)),
@@ -776,8 +802,10 @@ impl Etcd {
         }
         let (token, created) = (token(), now());
         let okeys: Vec<String> = unique.iter().map(|o| self.keys.owner(o)).collect();
+        let mut loaded = false;
         let by_owner = self.retrying("allocate", |dl| {
-            self.sync(dl)?;
+            self.confirm(dl)?;
+            loaded |= self.fresh(dl)?;
             let read = Txn::new().and_then(
                 okeys
                     .iter()
@@ -793,6 +821,11 @@ impl Etcd {
             let new: Vec<usize> = (0..unique.len())
                 .filter(|&i| held.get(i).is_none_or(|kvs| kvs.is_empty()))
                 .collect();
+            if !loaded && new.len() > self.cache.borrow().free.available() {
+                // A set loaded before this call may miss released pairs.
+                self.cache.borrow_mut().stale = true;
+                return Ok(Step::Again);
+            }
             {
                 let free = &self.cache.borrow().free;
                 if new.len() > 1 && new.len() > free.available() {
@@ -845,6 +878,8 @@ impl Etcd {
                     source: None,
                 });
             }
+            compares.push(self.no_release_since_load());
+            probes.push(self.released_probe());
             let txn = Txn::new().when(compares).and_then(puts).or_else(probes);
             let resp = match self.txn(dl, txn) {
                 Ok(resp) => resp,
@@ -856,14 +891,19 @@ impl Etcd {
                 }
             };
             if resp.succeeded() {
-                self.advance(revision(&resp));
+                self.succeeded();
                 return Ok(Step::Done(result));
             }
-            for (pair, kvs) in drawn.into_iter().zip(gets(&resp)) {
+            let found = gets(&resp);
+            let mut conflict = false;
+            for (pair, kvs) in drawn.into_iter().zip(&found) {
                 if kvs.is_empty() {
                     self.give_back(pair);
+                } else {
+                    conflict = true;
                 }
             }
+            self.after_failure(found.last(), conflict);
             Ok(Step::Again)
         })?;
         let mut out = Vec::with_capacity(owners.len());
@@ -893,12 +933,19 @@ impl Etcd {
         // they are, so that a transaction applied unseen is found (by its
         // token) instead of leaking its pairs.
         let mut pending: Option<Vec<CategoryPair>> = None;
+        let mut loaded = false;
         self.retrying("allocate", |dl| {
             let pairs = match pending.take() {
                 Some(pairs) => pairs,
                 None => {
-                    self.sync(dl)?;
+                    self.confirm(dl)?;
+                    loaded |= self.fresh(dl)?;
                     let mut cache = self.cache.borrow_mut();
+                    if !loaded && count > cache.free.available() {
+                        // A set loaded before this call may miss released pairs.
+                        cache.stale = true;
+                        return Ok(Step::Again);
+                    }
                     let free = &mut cache.free;
                     if count > 1 && count > free.available() {
                         return Err(Failure::Fatal(McsError::TooMany {
@@ -939,6 +986,8 @@ impl Etcd {
                     source: None,
                 });
             }
+            compares.push(self.no_release_since_load());
+            probes.push(self.released_probe());
             let txn = Txn::new().when(compares).and_then(puts).or_else(probes);
             let resp = match self.txn(dl, txn) {
                 Ok(resp) => resp,
@@ -948,10 +997,11 @@ impl Etcd {
                 }
             };
             if resp.succeeded() {
-                self.advance(revision(&resp));
+                self.succeeded();
                 return Ok(Step::Done(entries));
             }
-            let found = gets(&resp);
+            let mut found = gets(&resp);
+            let probe = found.pop();
             let ours = |kvs: &Vec<KeyValue>| {
                 kvs.first()
                     .and_then(|kv| self.stored(kv).ok())
@@ -961,11 +1011,15 @@ impl Etcd {
                 // An earlier attempt of ours applied.
                 return Ok(Step::Done(entries));
             }
+            let mut conflict = false;
             for (pair, kvs) in pairs.into_iter().zip(&found) {
                 if kvs.is_empty() {
                     self.give_back(pair);
+                } else {
+                    conflict = true;
                 }
             }
+            self.after_failure(probe.as_ref(), conflict);
             Ok(Step::Again)
         })
     }
@@ -1036,6 +1090,7 @@ impl Etcd {
                 TxnOp::get(pkey.as_str(), None),
                 TxnOp::get(okey.as_str(), None),
             ]);
+        self.confirm(dl)?;
         let resp = self.txn(dl, txn)?;
         let entry = Entry {
             owner: owner.to_owned(),
@@ -1044,7 +1099,6 @@ impl Etcd {
             source: source.map(str::to_owned),
         };
         if resp.succeeded() {
-            self.advance(revision(&resp));
             take(&mut self.cache.borrow_mut().free, pair);
             return Ok(Step::Done(Ok(entry)));
         }
@@ -1112,6 +1166,7 @@ impl Etcd {
         // The entry a release whose answer was lost was deleting.
         let mut sent: Option<Entry> = None;
         self.retrying("release", |dl| {
+            self.confirm(dl)?;
             let Some((s, kv, read_key, other_key)) = find(dl)? else {
                 let Some(entry) = sent.take() else {
                     return Ok(Step::Done(None));

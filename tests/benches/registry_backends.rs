@@ -16,10 +16,15 @@
 //! flatter the fsyncs of both). etcd is Debian's `etcd-server`, started with
 //! its defaults (fsync on every commit); the checks of every test apply:
 //! each run verifies that no pair was printed twice.
+//!
+//! Then, when `target/release/relabel` exists and was built with the `etcd`
+//! feature (`cargo build --release -p relabel-cli --features etcd`), the
+//! latency of one command: 50 `relabel alloc --owner` in a row (a process
+//! each: start, connect, allocate, print), as milliseconds per call.
 #![allow(clippy::unwrap_used)] // a bench: a panic is the failure report
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -59,6 +64,25 @@ fn run(location: &str, clients: usize, each: u64, tag: &str) -> f64 {
     let took = start.elapsed();
     assert_eq!(seen.len() as u64, clients as u64 * each);
     seen.len() as f64 / took.as_secs_f64()
+}
+
+/// Milliseconds per `relabel alloc --owner` call, 50 in a row; `None`
+/// when the binary cannot use `location`.
+fn cli(relabel: &Path, location: &str) -> Option<f64> {
+    let calls = 50;
+    let start = Instant::now();
+    for i in 0..calls {
+        let out = Command::new(relabel)
+            .args(["alloc", "--owner", &format!("cli-{i}"), "--db", location])
+            .env_remove("SELINUX_MCS_DB")
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            eprintln!("relabel: {}", String::from_utf8_lossy(&out.stderr).trim());
+            return None;
+        }
+    }
+    Some(start.elapsed().as_secs_f64() * 1000.0 / f64::from(calls))
 }
 
 fn arg(name: &str, default: u64) -> u64 {
@@ -114,6 +138,28 @@ fn main() {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+        }
+    }
+    let relabel: PathBuf = base.join("../release/relabel");
+    if !relabel.exists() {
+        println!("(no {}: no command latency)", relabel.display());
+        return;
+    }
+    println!();
+    println!("| registry | `relabel alloc --owner`, ms per call (50 in a row) |");
+    println!("|---|---|");
+    for (name, location) in [
+        ("SQLite (file)", None),
+        ("etcd, 1 member", Some(&one)),
+        ("etcd, 3 members", Some(&three)),
+    ] {
+        let loc = match location {
+            None => files.path().join("cli.db").to_string_lossy().into_owned(),
+            Some(cluster) => cluster.url("cli"),
+        };
+        match cli(&relabel, &loc) {
+            Some(ms) => println!("| {name} | {ms:.1} |"),
+            None => println!("| {name} | (this relabel cannot use it) |"),
         }
     }
 }

@@ -1338,3 +1338,36 @@ fn give(free: &mut Allocator, pair: CategoryPair) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_inside_a_tokio_runtime_is_an_error_not_a_panic() {
+        let url = match "etcd://127.0.0.1:1/x".parse() {
+            Ok(super::super::Location::Etcd(url)) => url,
+            other => panic!("{other:?}"),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let e = rt
+            .block_on(async {
+                Etcd::open(
+                    &url,
+                    PairSpace::default(),
+                    false,
+                    Duration::from_millis(100),
+                )
+            })
+            .expect_err("inside a runtime");
+        assert!(e.to_string().contains("spawn_blocking"), "{e}");
+    }
+
+    #[test]
+    fn prefix_ends_sort_after_every_key_of_the_prefix() {
+        assert_eq!(prefix_end("/mcs/pairs/"), b"/mcs/pairs0".to_vec());
+        assert_eq!(prefix_end("a\u{7f}"), b"a\x80".to_vec());
+    }
+}

@@ -42,6 +42,8 @@ pub enum Command {
     Release(cmd::registry::ReleaseArgs),
     /// List the registry's reservations.
     List(cmd::registry::ListArgs),
+    /// Record the pairs this host already uses (running processes, labeled paths) in the registry.
+    Adopt(cmd::registry::AdoptArgs),
     /// Relabel files and trees (podman's :z shared and :Z private).
     Apply(cmd::label::ApplyArgs),
     /// Show file labels, as `ls -Z` does.
@@ -71,6 +73,7 @@ impl Command {
             Command::Reserve(a) => cmd::registry::reserve(a),
             Command::Release(a) => cmd::registry::release(a),
             Command::List(a) => cmd::registry::list(a),
+            Command::Adopt(a) => cmd::registry::adopt(a),
             Command::Apply(a) => cmd::label::apply(a),
             Command::Show(a) => cmd::label::show(a),
             Command::MountOption(a) => cmd::label::mount_option(a),

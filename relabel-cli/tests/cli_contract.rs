@@ -55,13 +55,14 @@ fn keys(v: &serde_json::Value) -> Vec<String> {
     k
 }
 
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 14] = [
     "explain",
     "check",
     "alloc",
     "reserve",
     "release",
     "list",
+    "adopt",
     "apply",
     "show",
     "mount-option",
@@ -295,6 +296,29 @@ fn json_shapes() {
         0,
     ));
     assert_eq!(keys(&v), ["level", "owner"]);
+    let proc_root = dir.path().join("proc");
+    std::fs::create_dir_all(proc_root.join("7/attr")).expect("mkdir");
+    std::fs::write(
+        proc_root.join("7/attr/current"),
+        "system_u:system_r:container_t:s0:c3,c4\0",
+    )
+    .expect("write");
+    let proc_root = proc_root.to_str().expect("UTF-8 path");
+    let v = json(&run(
+        &["adopt", "--json", "--proc", proc_root, "--db", db],
+        0,
+    ));
+    assert_eq!(
+        keys(&v),
+        [
+            "adopted",
+            "already_held",
+            "not_pairs",
+            "unlabeled",
+            "unreadable"
+        ]
+    );
+    assert_eq!(keys(&v["adopted"][0]), ["level", "owner", "source"]);
 
     let v = json(&run(
         &[

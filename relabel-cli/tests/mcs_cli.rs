@@ -263,3 +263,103 @@ fn selinux_mcs_db_sets_the_default_database() {
     );
     assert!(db.exists());
 }
+
+#[test]
+fn adopt_records_the_pairs_this_host_uses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("mcs.db");
+    let proc_root = dir.path().join("proc");
+    for (pid, label) in [
+        ("20", "system_u:system_r:container_t:s0:c7,c9\0"),
+        ("21", "system_u:system_r:container_t:s0:c7,c9\0"),
+        ("22", "system_u:system_r:spc_t:s0\0"),
+        ("23", "garbage"),
+    ] {
+        let attr = proc_root.join(pid).join("attr");
+        std::fs::create_dir_all(&attr).expect("mkdir");
+        std::fs::write(attr.join("current"), label).expect("write");
+    }
+    let report = run_json(&db, &["adopt", "--proc", proc_root.to_str().expect("utf8")]);
+    assert_eq!(
+        report["adopted"].as_array().expect("array").len(),
+        1,
+        "{report}"
+    );
+    let adopted = &report["adopted"][0];
+    assert_eq!(adopted["level"], "s0:c7,c9");
+    assert_eq!(
+        adopted["owner"],
+        format!("adopted:{}", proc_root.join("20").display())
+    );
+    assert_eq!(
+        adopted["source"],
+        proc_root.join("20/attr/current").display().to_string()
+    );
+    assert_eq!(report["already_held"], 1);
+    assert_eq!(report["not_pairs"], 1);
+    assert_eq!(report["unreadable"], 1);
+    // Text output; a second run records nothing new.
+    relabel(&db)
+        .args(["adopt", "--proc"])
+        .arg(&proc_root)
+        .arg("--db")
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout("0 adopted, 2 already held, 1 not pairs, 1 unreadable, 0 unlabeled\n");
+    // The adopted pair is never handed out.
+    relabel(&db)
+        .args(["reserve", "s0:c7,c9", "--owner", "new", "--db"])
+        .arg(&db)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("already taken"));
+    // A path that does not exist is an error naming it.
+    relabel(&db)
+        .args(["adopt", "--no-processes", "--db"])
+        .arg(&db)
+        .arg(dir.path().join("nope"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nope"));
+}
+
+#[test]
+fn a_bad_registry_url_is_a_usage_error_naming_the_byte() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("mcs.db");
+    relabel(&db)
+        .args(["alloc", "--db", "etcd://10.0.0.1:x/mcs"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "bad registry location \"etcd://10.0.0.1:x/mcs\" at byte 16: port \"x\"",
+        ));
+    relabel(&db)
+        .env("SELINUX_MCS_DB", "http://10.0.0.1:2379")
+        .args(["list"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("in $SELINUX_MCS_DB"));
+    relabel(&db)
+        .args(["list", "--timeout", "5h", "--db"])
+        .arg(&db)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a duration"));
+    assert!(!db.exists());
+}
+
+#[cfg(not(feature = "etcd"))]
+#[test]
+fn without_the_etcd_feature_an_etcd_url_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    relabel(dir.path())
+        .args(["alloc", "--db", "etcd://127.0.0.1:2379/mcs"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "registry etcd://127.0.0.1:2379/mcs: this build of selinux-mcs has no etcd support",
+        ));
+}

@@ -48,8 +48,9 @@
 //! ```
 //!
 //! **Allocate a pair.** [`mcs::Registry`] hands out `s0:cA,cB` levels that no
-//! other owner holds, across processes and crashes; the same owner gets the
-//! same pair back:
+//! other owner holds, across processes and crashes (and with feature `etcd`,
+//! across the hosts of a cluster: [`mcs::Location`] picks the store); the
+//! same owner gets the same pair back:
 //!
 //! ```
 //! use selinux_mcs::mcs::Registry;
@@ -81,6 +82,11 @@
 //!
 //! **Feature `registry`** (on by default) holds [`mcs::Registry`] and its
 //! SQLite; without it nothing here builds C code.
+//!
+//! **Feature `etcd`** (off by default; building needs `protoc`, Debian's
+//! `protobuf-compiler`) adds the registry on etcd, `etcd://host:port/prefix`:
+//! one registry for a cluster. It brings tokio and gRPC (tonic), driven on a
+//! private current-thread runtime behind the same blocking API.
 //!
 //! **Feature `libselinux`** (off by default; building needs
 //! `libselinux1-dev` and `libclang-dev`): the `system` module asks the

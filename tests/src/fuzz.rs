@@ -4,7 +4,7 @@
 //! bytes; on success it uses the result, and every error must name a line.
 
 use selinux_mcs::label::{init_labels, LabelOption};
-use selinux_mcs::mcs::{CategoryPair, PairSpace};
+use selinux_mcs::mcs::{CategoryPair, Location, McsError, PairSpace};
 use selinux_mcs::mls::{CategorySet, MlsRange};
 use selinux_mcs::policy::{
     Config, ContainerContexts, CustomizableTypes, FileContexts, PolicyError, Translations,
@@ -201,5 +201,29 @@ pub fn customizable_types(data: &[u8]) {
                 assert!(types.contains(t));
             }
         }
+    }
+}
+
+/// A registry location (`--db`, `$SELINUX_MCS_DB`): a path or an etcd URL.
+/// An etcd URL prints canonically and parses back to itself; an error
+/// points inside the text.
+pub fn registry_location(data: &[u8]) {
+    use std::os::unix::ffi::OsStrExt as _;
+    match Location::parse(std::ffi::OsStr::from_bytes(data)) {
+        Ok(Location::Etcd(url)) => {
+            assert!(!url.endpoints().is_empty());
+            assert!(url.prefix().starts_with('/') && !url.prefix().ends_with('/'));
+            let text = url.to_string();
+            match Location::parse(&text) {
+                Ok(Location::Etcd(again)) => assert_eq!(again, url),
+                other => panic!("{text:?} reparsed as {other:?}"),
+            }
+        }
+        Ok(Location::File(path)) => assert_eq!(path.as_os_str().as_bytes(), data),
+        Ok(other) => panic!("unknown location {other:?}"),
+        Err(McsError::BadLocation { text, offset, .. }) => {
+            assert!(offset <= text.len(), "offset {offset} past {text:?}");
+        }
+        Err(e) => panic!("not a location error: {e}"),
     }
 }

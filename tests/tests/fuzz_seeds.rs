@@ -39,6 +39,11 @@ fn mcs_pair_seeds() {
 }
 
 #[test]
+fn registry_location_seeds() {
+    run_seeds("registry_location", fuzz::registry_location);
+}
+
+#[test]
 fn label_option_seeds() {
     run_seeds("label_option", fuzz::label_option);
 }

@@ -136,8 +136,9 @@ typedef struct selinux_mcs_entry_list selinux_mcs_entry_list;
 
 /**
  * A handle on a persistent MCS pair registry (opaque): an SQLite database
- * shared by every process that opens the same file, in which one pair has
- * one owner across processes and crashes. Made by
+ * shared by every process that opens the same file, or an etcd cluster
+ * shared by every host that reaches it, in which one pair has one owner
+ * across processes, hosts and crashes. Made by
  * selinux_mcs_registry_open(), freed with selinux_mcs_registry_free().
  * Calls on one handle from several threads are serialized.
  */
@@ -408,22 +409,42 @@ int selinux_mcs_decide(const struct selinux_mcs_context *process,
                        char **reason);
 
 /**
- * Opens the registry at `path` (created, with its directory's lock file
- * `<path>-lock`, when missing), with the default pool c0..c1023 (the pair
- * s0:c1022,c1023 is never handed out).
+ * Opens the registry at `location`, with the default pool c0..c1023 (the
+ * pair s0:c1022,c1023 is never handed out): a file path (an SQLite
+ * database, created with its lock file `<path>-lock` when missing), or
+ * `etcd://host:port[,host:port...][/prefix]` for one registry shared by a
+ * cluster (needs a library built with the `etcd` feature; each call waits
+ * for etcd at most 5 seconds, see selinux_mcs_registry_open_timeout()).
  *
  * On success `*out` is a handle the caller frees with
  * selinux_mcs_registry_free(); on failure it is NULL and the status is
- * SELINUX_MCS_ERR_REGISTRY (not a registry, corrupted, ...) or
- * SELINUX_MCS_ERR_IO.
+ * SELINUX_MCS_ERR_INVALID (a malformed etcd:// URL), SELINUX_MCS_ERR_REGISTRY
+ * (not a registry, corrupted, etcd unreachable or without quorum, no etcd
+ * support in this build, ...) or SELINUX_MCS_ERR_IO.
  *
  * # Safety
- * `path` is NULL or a NUL-terminated path; `out` is NULL or writable.
+ * `location` is NULL or a NUL-terminated path or URL; `out` is NULL or
+ * writable.
  */
-int selinux_mcs_registry_open(const char *path, struct selinux_mcs_registry **out);
+int selinux_mcs_registry_open(const char *location, struct selinux_mcs_registry **out);
 
 /**
- * Opens the default registry: `$SELINUX_MCS_DB` when set, else
+ * selinux_mcs_registry_open() with `timeout_ms`: how long each call on an
+ * etcd registry (this one included) keeps trying, through unreachable
+ * members and leader elections, before it fails with
+ * SELINUX_MCS_ERR_REGISTRY. 0 is the default (5000). No effect on a file.
+ *
+ * # Safety
+ * `location` is NULL or a NUL-terminated path or URL; `out` is NULL or
+ * writable.
+ */
+int selinux_mcs_registry_open_timeout(const char *location,
+                                      uint32_t timeout_ms,
+                                      struct selinux_mcs_registry **out);
+
+/**
+ * Opens the default registry: `$SELINUX_MCS_DB` when set (a path or an
+ * etcd:// URL), else
  * /var/lib/selinux-mcs/mcs.db for root, else
  * `$XDG_STATE_HOME/selinux-mcs/mcs.db` (or `~/.local/state/...`); the
  * directory is created when missing. Otherwise as

@@ -3,8 +3,9 @@
 use std::ffi::{c_char, c_int, CString};
 use std::ptr;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
-use selinux_mcs::mcs::{self, Entry, Permission, Registry};
+use selinux_mcs::mcs::{self, Entry, Location, Permission, Registry, RegistryOptions};
 
 use crate::context::selinux_mcs_context;
 use crate::error::{self, cstring, null_out, owned_string, path_arg, ref_arg, str_arg, Error, Out};
@@ -67,8 +68,9 @@ pub unsafe extern "C" fn selinux_mcs_decide(
 }
 
 /// A handle on a persistent MCS pair registry (opaque): an SQLite database
-/// shared by every process that opens the same file, in which one pair has
-/// one owner across processes and crashes. Made by
+/// shared by every process that opens the same file, or an etcd cluster
+/// shared by every host that reaches it, in which one pair has one owner
+/// across processes, hosts and crashes. Made by
 /// selinux_mcs_registry_open(), freed with selinux_mcs_registry_free().
 /// Calls on one handle from several threads are serialized.
 #[derive(Debug)]
@@ -95,36 +97,65 @@ fn boxed_registry(reg: Registry) -> *mut selinux_mcs_registry {
     }))
 }
 
-/// Opens the registry at `path` (created, with its directory's lock file
-/// `<path>-lock`, when missing), with the default pool c0..c1023 (the pair
-/// s0:c1022,c1023 is never handed out).
+/// Opens the registry at `location`, with the default pool c0..c1023 (the
+/// pair s0:c1022,c1023 is never handed out): a file path (an SQLite
+/// database, created with its lock file `<path>-lock` when missing), or
+/// `etcd://host:port[,host:port...][/prefix]` for one registry shared by a
+/// cluster (needs a library built with the `etcd` feature; each call waits
+/// for etcd at most 5 seconds, see selinux_mcs_registry_open_timeout()).
 ///
 /// On success `*out` is a handle the caller frees with
 /// selinux_mcs_registry_free(); on failure it is NULL and the status is
-/// SELINUX_MCS_ERR_REGISTRY (not a registry, corrupted, ...) or
-/// SELINUX_MCS_ERR_IO.
+/// SELINUX_MCS_ERR_INVALID (a malformed etcd:// URL), SELINUX_MCS_ERR_REGISTRY
+/// (not a registry, corrupted, etcd unreachable or without quorum, no etcd
+/// support in this build, ...) or SELINUX_MCS_ERR_IO.
 ///
 /// # Safety
-/// `path` is NULL or a NUL-terminated path; `out` is NULL or writable.
+/// `location` is NULL or a NUL-terminated path or URL; `out` is NULL or
+/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn selinux_mcs_registry_open(
-    path: *const c_char,
+    location: *const c_char,
+    out: *mut *mut selinux_mcs_registry,
+) -> c_int {
+    // SAFETY: the caller's promises, passed on.
+    unsafe { selinux_mcs_registry_open_timeout(location, 0, out) }
+}
+
+/// selinux_mcs_registry_open() with `timeout_ms`: how long each call on an
+/// etcd registry (this one included) keeps trying, through unreachable
+/// members and leader elections, before it fails with
+/// SELINUX_MCS_ERR_REGISTRY. 0 is the default (5000). No effect on a file.
+///
+/// # Safety
+/// `location` is NULL or a NUL-terminated path or URL; `out` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn selinux_mcs_registry_open_timeout(
+    location: *const c_char,
+    timeout_ms: u32,
     out: *mut *mut selinux_mcs_registry,
 ) -> c_int {
     // SAFETY: `out` is NULL or writable (caller).
     unsafe { null_out(out) };
     error::status(|| {
         let out = Out::new(out, "out")?;
-        // SAFETY: the caller's promise about `path`.
-        let path = unsafe { path_arg(path, "path") }?;
-        let reg = Registry::open(path)?;
+        // SAFETY: the caller's promise about `location`.
+        let text = unsafe { path_arg(location, "location") }?;
+        let location = Location::parse(text)?;
+        let mut options = RegistryOptions::new();
+        if timeout_ms > 0 {
+            options.timeout(Duration::from_millis(u64::from(timeout_ms)));
+        }
+        let reg = options.open(&location)?;
         // SAFETY: checked not NULL; writable (caller).
         unsafe { out.write(boxed_registry(reg)) };
         Ok(())
     })
 }
 
-/// Opens the default registry: `$SELINUX_MCS_DB` when set, else
+/// Opens the default registry: `$SELINUX_MCS_DB` when set (a path or an
+/// etcd:// URL), else
 /// /var/lib/selinux-mcs/mcs.db for root, else
 /// `$XDG_STATE_HOME/selinux-mcs/mcs.db` (or `~/.local/state/...`); the
 /// directory is created when missing. Otherwise as
@@ -432,5 +463,88 @@ pub unsafe extern "C" fn selinux_mcs_entry_list_free(list: *mut selinux_mcs_entr
     if !list.is_null() {
         // SAFETY: made by `Box::into_raw` in this module, freed once (caller).
         drop(unsafe { Box::from_raw(list) });
+    }
+}
+
+#[cfg(all(test, feature = "etcd"))]
+mod etcd_tests {
+    //! The C API on a real etcd (skipped without one unless
+    //! SELINUX_MCS_REQUIRE_ETCD=1): the same calls as on a file.
+    #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+    use std::ffi::{CStr, CString};
+
+    use super::*;
+    use crate::selinux_mcs_last_error;
+    use crate::selinux_mcs_status::{
+        SELINUX_MCS_ERR_REGISTRY, SELINUX_MCS_ERR_TAKEN, SELINUX_MCS_OK,
+    };
+    use selinux_mcs_tests::etcd::{free_port, Cluster};
+
+    fn last_error() -> String {
+        // SAFETY: the library's per-thread message, valid until the next call.
+        unsafe { CStr::from_ptr(selinux_mcs_last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn the_c_api_allocates_from_etcd() {
+        let Some(cluster) = Cluster::start(1) else {
+            return;
+        };
+        let url = CString::new(cluster.url("c-api")).unwrap();
+        let mut reg = ptr::null_mut();
+        // SAFETY: valid strings and out-pointers throughout.
+        unsafe {
+            assert_eq!(
+                selinux_mcs_registry_open(url.as_ptr(), &mut reg),
+                SELINUX_MCS_OK as c_int,
+                "{}",
+                last_error()
+            );
+            let owner = c"volume:c";
+            let (mut a, mut b) = (ptr::null_mut(), ptr::null_mut());
+            assert_eq!(
+                selinux_mcs_registry_allocate(reg, owner.as_ptr(), &mut a),
+                SELINUX_MCS_OK as c_int
+            );
+            assert_eq!(
+                selinux_mcs_registry_allocate(reg, owner.as_ptr(), &mut b),
+                SELINUX_MCS_OK as c_int
+            );
+            assert_eq!(CStr::from_ptr(a), CStr::from_ptr(b));
+            assert_eq!(
+                selinux_mcs_registry_reserve(reg, a, c"other".as_ptr()),
+                SELINUX_MCS_ERR_TAKEN as c_int
+            );
+            let mut list = ptr::null_mut();
+            assert_eq!(
+                selinux_mcs_registry_list(reg, &mut list),
+                SELINUX_MCS_OK as c_int
+            );
+            assert_eq!(selinux_mcs_entry_list_len(list), 1);
+            selinux_mcs_entry_list_free(list);
+            crate::selinux_mcs_string_free(a);
+            crate::selinux_mcs_string_free(b);
+            selinux_mcs_registry_free(reg);
+        }
+    }
+
+    #[test]
+    fn an_unreachable_etcd_is_a_registry_error_within_the_timeout() {
+        let url = CString::new(format!("etcd://127.0.0.1:{}/x", free_port())).unwrap();
+        let mut reg = ptr::null_mut();
+        let start = std::time::Instant::now();
+        // SAFETY: valid strings and out-pointers.
+        let status = unsafe { selinux_mcs_registry_open_timeout(url.as_ptr(), 500, &mut reg) };
+        assert_eq!(status, SELINUX_MCS_ERR_REGISTRY as c_int);
+        assert!(reg.is_null());
+        assert!(
+            last_error().contains("etcd gave no answer"),
+            "{}",
+            last_error()
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(3));
     }
 }

@@ -456,8 +456,19 @@ static void test_registry(void) {
     char *nodir = path_in_dir("no/such/dir/mcs.db");
     CHECK_ERR(selinux_mcs_registry_open(nodir, &reg), SELINUX_MCS_ERR_REGISTRY, "no/such/dir/mcs.db");
     assert(reg == NULL);
-    CHECK_ERR(selinux_mcs_registry_open(NULL, &reg), SELINUX_MCS_ERR_NULL, "`path`");
+    CHECK_ERR(selinux_mcs_registry_open(NULL, &reg), SELINUX_MCS_ERR_NULL, "`location`");
     CHECK_ERR(selinux_mcs_registry_open(db, NULL), SELINUX_MCS_ERR_NULL, "`out`");
+
+    /* A location is a path or an etcd:// URL: a malformed URL is invalid
+     * input; this library is built without the etcd feature. */
+    CHECK_ERR(selinux_mcs_registry_open("etcd://10.0.0.1:x/mcs", &reg), SELINUX_MCS_ERR_INVALID,
+              "at byte 16: port \"x\"");
+    assert(reg == NULL);
+    CHECK_ERR(selinux_mcs_registry_open_timeout("etcd://127.0.0.1:2379/mcs", 100, &reg),
+              SELINUX_MCS_ERR_REGISTRY, "no etcd support");
+    assert(reg == NULL);
+    CHECK_OK(selinux_mcs_registry_open_timeout(db, 100, &reg));
+    selinux_mcs_registry_free(reg);
 
     /* The default registry, pointed into the temporary directory. */
     char *default_db = path_in_dir("default/mcs.db");

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::registry::DbArg;
 use selinux_mcs::label::protected::{self, Protection};
 use selinux_mcs::label::{self, LabelError, Relabel, RelabelError, Report, Target};
 use selinux_mcs::mls::Level;
@@ -87,10 +88,16 @@ pub struct ApplyArgs {
         conflicts_with_all = ["shared", "context"]
     )]
     pub owner: Option<String>,
-    /// With --owner: the registry database (default: $SELINUX_MCS_DB, else
-    /// /var/lib/selinux-mcs/mcs.db for root, the XDG state directory otherwise).
-    #[arg(long, value_name = "PATH", requires = "owner", alias = "registry")]
-    pub db: Option<PathBuf>,
+    /// With --owner: the registry, a database file or an etcd:// URL
+    /// (default: $SELINUX_MCS_DB, else /var/lib/selinux-mcs/mcs.db for root,
+    /// the XDG state directory otherwise).
+    #[arg(long, value_name = "PATH|URL", requires = "owner", alias = "registry")]
+    pub db: Option<std::ffi::OsString>,
+    /// With --owner and an etcd registry: how long to keep trying before
+    /// exit 1, e.g. 500ms, 5s [default: 5s].
+    #[arg(long, value_name = "DURATION", requires = "owner",
+          value_parser = super::registry::parse_timeout)]
+    pub timeout: Option<Duration>,
     /// The file context whose user, role and type --shared and --private
     /// use (default: the container contexts file's `file`, else
     /// system_u:object_r:container_file_t:s0).
@@ -137,7 +144,7 @@ pub struct ApplyArgs {
 
 /// The level the MCS registry holds for `owner` (allocating it on first
 /// use, the same afterwards).
-pub fn registry_level(owner: &str, db: Option<&Path>) -> Result<Level, CliError> {
+pub fn registry_level(owner: &str, db: &DbArg) -> Result<Level, CliError> {
     super::registry::owner_level(owner, db)
 }
 
@@ -214,7 +221,11 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
         relabel.check(path).map_err(relabel_error)?;
     }
     if let (None, Some(owner)) = (&target, &args.owner) {
-        relabel.target(owner_target(owner, args.db.as_deref(), args.dry_run)?);
+        let db = DbArg {
+            db: args.db.clone(),
+            timeout: args.timeout,
+        };
+        relabel.target(owner_target(owner, &db, args.dry_run)?);
     }
     if args.verbose && !args.json {
         print_changes(&mut relabel, args.dry_run);
@@ -252,7 +263,7 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
 
 /// The target for `--private --owner`: the pair the registry holds, or a
 /// new one. A dry run allocates nothing: it says which pair it would use.
-fn owner_target(owner: &str, db: Option<&Path>, dry_run: bool) -> Result<Target, CliError> {
+fn owner_target(owner: &str, db: &DbArg, dry_run: bool) -> Result<Target, CliError> {
     if !dry_run {
         return Ok(Target::Private(registry_level(owner, db)?));
     }

@@ -1,62 +1,133 @@
-//! `relabel alloc | reserve | release | list`: the MCS pair registry.
+//! `relabel alloc | reserve | release | list | adopt`: the MCS pair registry,
+//! on a file (SQLite) or an etcd cluster (`--db etcd://...`).
 //!
 //! JSON shapes (stable):
 //! - `alloc --json`: `[{"owner": "...", "level": "s0:cA,cB"}, ...]`
 //! - `reserve --json`, `release --json`: `{"owner": "...", "level": "s0:cA,cB"}`
 //! - `list --json`: `[{"owner": "...", "level": "s0:cA,cB", "created": UNIX_SECONDS}, ...]`
+//! - `adopt --json`: `{"adopted": [{"owner", "level", "source"}, ...], "already_held": N,
+//!   "not_pairs": N, "unreadable": N, "unlabeled": N}`
 
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use selinux_mcs::mcs::{Entry, McsError, McsErrorKind, PairSpace, Registry};
+use selinux_mcs::mcs::{
+    Entry, InUse, Location, McsError, McsErrorKind, PairSpace, Registry, RegistryOptions,
+};
 use selinux_mcs::mls::{CategorySet, Level, Limits};
 
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::out::{self, Escaped};
 
-const DB_HELP: &str = "The registry database [default: $SELINUX_MCS_DB, else \
+const DB_HELP: &str = "The registry: a database file (one host), or \
+etcd://host:port[,host:port...][/prefix] (one registry for a cluster; port 2379 and \
+prefix /selinux-mcs by default) [default: $SELINUX_MCS_DB, else \
 /var/lib/selinux-mcs/mcs.db for root, else $XDG_STATE_HOME/selinux-mcs/mcs.db \
 or ~/.local/state/selinux-mcs/mcs.db]";
 
-/// The registry file, shared by every registry command.
-#[derive(clap::Args, Debug)]
+const TIMEOUT_HELP: &str = "With etcd: how long to keep trying (unreachable members, \
+leader elections) before exit 1, e.g. 500ms, 5s, 1m [default: 5s]";
+
+/// The registry location and how long to wait for it, shared by every
+/// registry command.
+#[derive(clap::Args, Debug, Clone, Default)]
 pub struct DbArg {
-    #[arg(long, value_name = "PATH", help = DB_HELP)]
-    pub db: Option<PathBuf>,
+    #[arg(long, value_name = "PATH|URL", help = DB_HELP)]
+    pub db: Option<OsString>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout, help = TIMEOUT_HELP)]
+    pub timeout: Option<Duration>,
+}
+
+/// `500ms`, `5s`, `1.5s`, `2m`, or plain seconds (`5`); above zero, at most
+/// a day.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (text, 1.0)
+    };
+    let secs = number
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && number.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+        .map(|n| n * scale)
+        .ok_or_else(|| format!("{text:?} is not a duration (500ms, 5s, 1.5s, 2m)"))?;
+    if !(0.001..=86_400.0).contains(&secs) {
+        return Err(format!("{text:?} is out of range (1ms to 24h)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 impl DbArg {
+    /// A `--db` given on the command line, else the default location.
+    pub fn location(&self) -> Result<Location, CliError> {
+        match &self.db {
+            Some(text) => Location::parse(text),
+            None => Registry::default_location(),
+        }
+        .map_err(mcs_error)
+    }
+
+    fn options(&self) -> RegistryOptions {
+        let mut options = RegistryOptions::new();
+        if let Some(t) = self.timeout {
+            options.timeout(t);
+        }
+        options
+    }
+
     fn open(&self, space: Option<PairSpace>) -> Result<Registry, CliError> {
-        let space = space.unwrap_or_default();
-        let reg = match &self.db {
-            Some(path) => Registry::open_with_space(path, space),
-            None => Registry::open_default_with_space(space),
-        };
-        reg.map_err(mcs_error)
+        let location = self.location()?;
+        if self.db.is_none() {
+            create_parent(&location)?;
+        }
+        self.options()
+            .space(space.unwrap_or_default())
+            .open(&location)
+            .map_err(mcs_error)
     }
 
     /// Opens the registry read-only: creates nothing; a missing file is
     /// "no registry at PATH" (exit 1).
     fn open_read_only(&self) -> Result<Registry, CliError> {
-        open_read_only(self.db.as_deref())
+        self.read_only().map_err(mcs_error)
+    }
+
+    fn read_only(&self) -> Result<Registry, McsError> {
+        let location = match &self.db {
+            Some(text) => Location::parse(text)?,
+            None => Registry::default_location()?,
+        };
+        self.options().read_only(true).open(&location)
     }
 }
 
-fn open_read_only(db: Option<&Path>) -> Result<Registry, CliError> {
-    read_only(db).map_err(mcs_error)
-}
-
-fn read_only(db: Option<&Path>) -> Result<Registry, McsError> {
-    match db {
-        Some(path) => Registry::open_read_only(path),
-        None => Registry::open_default_read_only(),
+/// The default file's directory may not exist yet (an XDG state directory).
+fn create_parent(location: &Location) -> Result<(), CliError> {
+    if let Location::File(path) = location {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| {
+                mcs_error(McsError::Io {
+                    path: dir.to_path_buf(),
+                    call: "mkdir",
+                    source,
+                })
+            })?;
+        }
     }
+    Ok(())
 }
 
 /// The pair the registry holds for `owner`, if any, read without creating
-/// or writing anything: `Ok(None)` when there is no registry file or the
-/// owner holds no pair (`relabel apply --dry-run --owner NAME`).
-pub fn peek_owner_level(owner: &str, db: Option<&Path>) -> Result<Option<Level>, CliError> {
-    let reg = match read_only(db) {
+/// or writing anything: `Ok(None)` when there is no registry or the owner
+/// holds no pair (`relabel apply --dry-run --owner NAME`).
+pub fn peek_owner_level(owner: &str, db: &DbArg) -> Result<Option<Level>, CliError> {
+    let reg = match db.read_only() {
         Ok(reg) => reg,
         Err(McsError::NoRegistry { .. }) => return Ok(None),
         Err(e) => return Err(mcs_error(e)),
@@ -66,12 +137,8 @@ pub fn peek_owner_level(owner: &str, db: Option<&Path>) -> Result<Option<Level>,
 
 /// The pair the registry holds for `owner`, allocated on first use and the
 /// same afterwards (`relabel apply --private --owner NAME`).
-pub fn owner_level(owner: &str, db: Option<&Path>) -> Result<Level, CliError> {
-    let reg = match db {
-        Some(path) => Registry::open(path),
-        None => Registry::open_default(),
-    }
-    .map_err(mcs_error)?;
+pub fn owner_level(owner: &str, db: &DbArg) -> Result<Level, CliError> {
+    let reg = db.open(None)?;
     Ok(reg.allocate_for(owner).map_err(mcs_error)?.level)
 }
 
@@ -128,10 +195,12 @@ fn print_json(doc: &impl serde::Serialize) -> Result<(), CliError> {
 /// Arguments of `relabel alloc`.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:\n  relabel alloc --owner volume:pgdata\n  \
-relabel alloc --count 3 --pool c0.c511 --json\n\n\
+relabel alloc --count 3 --pool c0.c511 --json\n  \
+relabel alloc --owner volume:pgdata --db etcd://10.0.0.1:2379,10.0.0.2:2379/mcs\n\n\
 Prints one level a line (s0:cA,cB); with --json one array of {\"owner\", \"level\"}. \
-Exit status 3 when the pool is exhausted.\n\
-Writes: the registry database (one row per pair).")]
+Exit status 3 when the pool is exhausted; 1 when etcd does not answer within --timeout \
+(nothing printed: run it again; an --owner gets the same pair). On etcd --count is at most 63.\n\
+Writes: the registry (one row, or one pair key and one owner key, per pair).")]
 pub struct AllocArgs {
     /// Who the pair is for (a volume, container or pod). An owner that already
     /// holds a pair gets that pair back. Without it each pair owns itself
@@ -331,6 +400,104 @@ pub fn list(args: ListArgs) -> CmdResult {
     Ok(Exit::Success)
 }
 
+/// Arguments of `relabel adopt`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  relabel adopt\n  \
+relabel adopt /var/lib/containers/storage/volumes/* --db etcd://10.0.0.1:2379/mcs\n\n\
+Run it once on each host when a registry starts on live hosts, so that it never hands out \
+a pair that running containers or labeled volumes already use. Each pair found is recorded \
+under the owner adopted:<where> (the /proc/PID directory or the PATH); pairs already held, \
+levels that are not pairs (s0, ranges, the reserved s0:c1022,c1023) and unreadable labels are \
+counted, not recorded. Running it again records only what is new.\n\
+Prints each pair recorded, then the counts; with --json one object \
+{\"adopted\": [{\"owner\", \"level\", \"source\"}], \"already_held\", \"not_pairs\", \
+\"unreadable\", \"unlabeled\"}.\n\
+Writes: the registry (one entry per pair recorded).")]
+pub struct AdoptArgs {
+    /// Directories (or files) whose own label is in use, such as volume and
+    /// container storage; their trees are not walked, links not followed.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Read running processes' labels under DIR/<pid>/attr/current instead
+    /// of /proc.
+    #[arg(long = "proc", value_name = "DIR", default_value = "/proc")]
+    pub proc_root: PathBuf,
+    /// Only the PATHs: no process labels.
+    #[arg(long)]
+    pub no_processes: bool,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Print one JSON object (see below).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `{"owner", "level", "source"}` of an adopted entry.
+#[derive(serde::Serialize)]
+struct Adopted<'a> {
+    owner: &'a str,
+    level: String,
+    source: Option<&'a str>,
+}
+
+/// The JSON of `relabel adopt`.
+#[derive(serde::Serialize)]
+struct AdoptReport<'a> {
+    adopted: Vec<Adopted<'a>>,
+    already_held: usize,
+    not_pairs: usize,
+    unreadable: usize,
+    unlabeled: usize,
+}
+
+/// Runs `relabel adopt`.
+pub fn adopt(args: AdoptArgs) -> CmdResult {
+    let mut in_use = InUse::new();
+    if !args.no_processes {
+        in_use.processes(&args.proc_root);
+    }
+    for p in &args.paths {
+        in_use.directory(p);
+    }
+    let reg = args.db.open(None)?;
+    let report = reg.adopt_in_use(&in_use).map_err(mcs_error)?;
+    if args.json {
+        print_json(&AdoptReport {
+            adopted: report
+                .adopted
+                .iter()
+                .map(|e| Adopted {
+                    owner: &e.owner,
+                    level: e.level.to_string(),
+                    source: e.source.as_deref(),
+                })
+                .collect(),
+            already_held: report.already_held,
+            not_pairs: report.not_pairs,
+            unreadable: report.unreadable,
+            unlabeled: report.unlabeled,
+        })?;
+    } else {
+        for e in &report.adopted {
+            outln!(
+                "adopted {} for {} (from {})",
+                e.level,
+                Escaped::str(&e.owner),
+                Escaped::str(e.source.as_deref().unwrap_or("?"))
+            );
+        }
+        outln!(
+            "{} adopted, {} already held, {} not pairs, {} unreadable, {} unlabeled",
+            report.adopted.len(),
+            report.already_held,
+            report.not_pairs,
+            report.unreadable,
+            report.unlabeled
+        );
+    }
+    Ok(Exit::Success)
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (the proleptic Gregorian
 /// calendar; days to civil date as in Howard Hinnant's `civil_from_days`).
 fn utc(secs: i64) -> String {
@@ -354,7 +521,27 @@ fn utc(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{peek_owner_level, utc, Exit, Registry};
+    use super::{parse_timeout, peek_owner_level, utc, DbArg, Exit, Registry};
+    use std::time::Duration;
+
+    #[test]
+    fn timeouts_parse_with_units() {
+        assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_timeout("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_timeout("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_timeout("7"), Ok(Duration::from_secs(7)));
+        for bad in ["", "s", "-1s", "0", "5h", "1e3", "inf", "25h", "100000"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn db(path: &std::path::Path) -> DbArg {
+        DbArg {
+            db: Some(path.into()),
+            timeout: None,
+        }
+    }
 
     #[test]
     fn utc_formats_known_instants() {
@@ -367,7 +554,10 @@ mod tests {
     fn peek_owner_level_reads_and_never_creates() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("mcs.db");
-        assert_eq!(peek_owner_level("vol", Some(&db)).expect("missing"), None);
+        assert_eq!(
+            peek_owner_level("vol", &self::db(&db)).expect("missing"),
+            None
+        );
         assert!(std::fs::read_dir(dir.path()).expect("ls").next().is_none());
 
         let level = Registry::open(&db)
@@ -376,18 +566,18 @@ mod tests {
             .level;
         std::fs::remove_file(dir.path().join("mcs.db-lock")).expect("rm lock");
         assert_eq!(
-            peek_owner_level("vol", Some(&db)).expect("held"),
+            peek_owner_level("vol", &self::db(&db)).expect("held"),
             Some(level)
         );
         assert_eq!(
-            peek_owner_level("other", Some(&db)).expect("not held"),
+            peek_owner_level("other", &self::db(&db)).expect("not held"),
             None
         );
         assert!(!dir.path().join("mcs.db-lock").exists());
 
         let empty = dir.path().join("empty.db");
         std::fs::write(&empty, "").expect("write");
-        let e = peek_owner_level("vol", Some(&empty)).expect_err("empty file");
+        let e = peek_owner_level("vol", &self::db(&empty)).expect_err("empty file");
         assert_eq!(e.exit, Exit::Failed);
         assert_eq!(std::fs::read(&empty).expect("read"), b"");
     }

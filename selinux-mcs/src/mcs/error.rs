@@ -24,7 +24,8 @@ pub enum McsErrorKind {
     /// The pair or the owner is held by someone else.
     Taken,
     /// The registry cannot be used: missing, not a registry, read-only,
-    /// corrupt, a newer version, a database error, busy.
+    /// corrupt, a newer version, a database error, busy, etcd unreachable
+    /// or without quorum.
     Registry,
     /// A system call on the registry's files failed (see
     /// [`McsError::raw_os_error`]).
@@ -157,13 +158,14 @@ pub enum McsError {
         /// The owner given.
         owner: String,
     },
-    /// The file exists but is not a selinux-mcs registry. Nothing was written.
+    /// The file exists but is not a selinux-mcs registry (for etcd: keys
+    /// under the prefix that no registry wrote). Nothing was written.
     #[error(
         "{} is not a selinux-mcs registry: {reason}; refusing to touch it",
         Escaped::path(path)
     )]
     NotARegistry {
-        /// The database file.
+        /// The database file (for etcd, the registry's URL).
         path: PathBuf,
         /// What was found instead.
         reason: String,
@@ -173,20 +175,20 @@ pub enum McsError {
     /// creates nothing.
     #[error("no registry at {}", path.display())]
     NoRegistry {
-        /// The database file looked for.
+        /// The database file looked for (for etcd, the registry's URL).
         path: PathBuf,
     },
     /// A change was asked of a registry opened read-only.
     #[error("registry {} was opened read-only: changing it needs Registry::open", path.display())]
     ReadOnly {
-        /// The database file.
+        /// The database file (for etcd, the registry's URL).
         path: PathBuf,
     },
     /// The registry is damaged. Nothing was written.
     #[cfg(feature = "registry")]
     #[error("registry {} is corrupted: {detail}", Escaped::path(path))]
     Corrupt {
-        /// The database file.
+        /// The database file (for etcd, the registry's URL).
         path: PathBuf,
         /// What is wrong.
         detail: String,
@@ -197,7 +199,7 @@ pub enum McsError {
     /// The registry was written by a newer version of this crate.
     #[error("registry {} has schema version {found}; this version of selinux-mcs reads version {supported}", Escaped::path(path))]
     UnsupportedVersion {
-        /// The database file.
+        /// The database file (for etcd, the registry's URL).
         path: PathBuf,
         /// The version found (`PRAGMA user_version`).
         found: i64,
@@ -215,6 +217,64 @@ pub enum McsError {
         /// SQLite's error.
         #[source]
         source: rusqlite::Error,
+    },
+    /// Text given as a registry location (`--db`, `$SELINUX_MCS_DB`) that
+    /// is neither a file path nor a well-formed `etcd://` URL.
+    #[error("bad registry location {text:?} at byte {offset}: {reason}")]
+    BadLocation {
+        /// The text given.
+        text: String,
+        /// Where in it the fault is (bytes from the start).
+        offset: usize,
+        /// What is wrong, and the grammar.
+        reason: String,
+    },
+    /// An `etcd://` location, in a build without the `etcd` feature.
+    #[error(
+        "registry {url}: this build of selinux-mcs has no etcd support (cargo feature `etcd`)"
+    )]
+    NoEtcdSupport {
+        /// The URL given.
+        url: String,
+    },
+    /// etcd gave no answer in time: no member reachable, or the cluster has
+    /// no leader (lost quorum). A transaction etcd accepts is applied whole
+    /// or not at all; whether one sent before the deadline will still be
+    /// applied cannot be known (an allocation for an owner can be asked
+    /// again: it returns the same pair).
+    #[error("registry {url}: etcd gave no answer within {:.1}s ({detail}); endpoints: {endpoints}", waited.as_secs_f64())]
+    Unavailable {
+        /// The registry's URL.
+        url: String,
+        /// The members tried, comma-separated.
+        endpoints: String,
+        /// How long the operation tried.
+        waited: std::time::Duration,
+        /// The last thing etcd or the network said.
+        detail: String,
+    },
+    /// etcd refused a request for a reason retrying cannot fix (permission,
+    /// a full database, a request it considers invalid).
+    #[cfg(feature = "etcd")]
+    #[error("registry {url}: etcd refused to {op}: {source}")]
+    Etcd {
+        /// The registry's URL.
+        url: String,
+        /// What was being done.
+        op: &'static str,
+        /// etcd's answer.
+        #[source]
+        source: etcd_client::Error,
+    },
+    /// More pairs asked for at once than one etcd transaction can hold
+    /// (etcd's `--max-txn-ops`, 128 operations by default). Nothing was
+    /// allocated.
+    #[error("asked for {asked} pairs in one transaction; an etcd registry takes at most {max} at once (etcd's --max-txn-ops is 128 by default): ask for fewer")]
+    BatchTooLarge {
+        /// How many pairs were asked for.
+        asked: usize,
+        /// The most one transaction can hold.
+        max: usize,
     },
     /// Another process held the registry's write lock for too long (it may
     /// be stopped or hung).
@@ -252,6 +312,8 @@ impl McsError {
             | McsError::OutsidePool { .. }
             | McsError::Reserved { .. }
             | McsError::BadOwner { .. }
+            | McsError::BadLocation { .. }
+            | McsError::BatchTooLarge { .. }
             | McsError::NoPairs { .. } => McsErrorKind::Invalid,
             McsError::Exhausted { .. } | McsError::TooMany { .. } => McsErrorKind::Exhausted,
             McsError::Taken { .. } | McsError::OwnerHoldsOther { .. } => McsErrorKind::Taken,
@@ -260,7 +322,11 @@ impl McsError {
             | McsError::NoRegistry { .. }
             | McsError::ReadOnly { .. }
             | McsError::UnsupportedVersion { .. }
+            | McsError::NoEtcdSupport { .. }
+            | McsError::Unavailable { .. }
             | McsError::Busy { .. } => McsErrorKind::Registry,
+            #[cfg(feature = "etcd")]
+            McsError::Etcd { .. } => McsErrorKind::Registry,
             #[cfg(feature = "registry")]
             McsError::Corrupt { .. } | McsError::Database { .. } => McsErrorKind::Registry,
         }

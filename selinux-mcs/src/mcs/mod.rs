@@ -12,10 +12,12 @@
 //!   fill, a clear [`McsError::Exhausted`] at the end.
 //! - [`decide`]: whether a process may read, write or create a file under
 //!   the MCS constraints, and why.
-//! - [`Registry`]: the same, persistent and shared between processes in an
-//!   SQLite database whose constraints make "one pair, one owner" hold across
-//!   processes and crashes (go-selinux keeps its set in one process's memory,
-//!   so two tools can hand out the same pair).
+//! - [`Registry`]: the same, persistent and shared between processes: on one
+//!   host in an SQLite database whose constraints make "one pair, one owner"
+//!   hold across processes and crashes, or across a cluster in etcd (feature
+//!   `etcd`; [`Location`] picks: a path or `etcd://host:port/prefix`).
+//!   go-selinux keeps its set in one process's memory, so two tools can hand
+//!   out the same pair.
 //!
 //! **Only pairs are reserved.** `reserve` and `release` take exactly `s0`
 //! with two categories and refuse any other level with
@@ -59,5 +61,5 @@ pub use decide::{decide, ConstrainedTypes, Decision, Permission, Reason};
 pub use error::{McsError, McsErrorKind};
 pub use pair::CategoryPair;
 #[cfg(feature = "registry")]
-pub use registry::{Entry, Registry};
+pub use registry::{Entry, EtcdUrl, Location, Registry, RegistryOptions};
 pub use space::PairSpace;

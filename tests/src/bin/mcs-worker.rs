@@ -4,12 +4,16 @@
 //! `mcs-worker DB PREFIX COUNT [POOL]` allocates a pair for each of the
 //! owners `PREFIX-0` .. `PREFIX-(COUNT-1)`, one transaction each, and prints
 //! each level on its own line as it gets it. Exits 3 when the pool is
-//! exhausted, 1 on any other error.
+//! exhausted, 1 on any other error. DB is a registry location: a file, or
+//! an `etcd://` URL (in a build with the `etcd` feature), with
+//! `$MCS_WORKER_TIMEOUT_MS` as the registry's timeout.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use selinux_mcs::mcs::{McsError, PairSpace, Registry};
+use std::time::Duration;
+
+use selinux_mcs::mcs::{Location, McsError, PairSpace, RegistryOptions};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -29,7 +33,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let reg = match space.and_then(|s| Registry::open_with_space(&args[1], s)) {
+    let mut options = RegistryOptions::new();
+    if let Some(ms) = std::env::var("MCS_WORKER_TIMEOUT_MS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+    {
+        options.timeout(Duration::from_millis(ms));
+    }
+    let opened = space.and_then(|s| {
+        let location = Location::parse(&args[1])?;
+        options.space(s).open(&location)
+    });
+    let reg = match opened {
         Ok(reg) => reg,
         Err(e) => {
             eprintln!("mcs-worker: {e}");

@@ -1,8 +1,9 @@
-//! Unit tests of the registry: one process, one or more connections.
+//! Unit tests of the SQLite registry: one process, one or more connections.
 
 use std::collections::HashSet;
 
 use super::*;
+use crate::mcs::{Location, Registry};
 
 fn temp() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -279,11 +280,13 @@ fn an_empty_file_becomes_a_registry_in_wal_mode() {
     let reg = Registry::open(&path).expect("open");
     reg.allocate_for("x").expect("alloc");
     let mode: String = reg
+        .sqlite()
         .conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .expect("mode");
     assert_eq!(mode, "wal");
     let sync: i64 = reg
+        .sqlite()
         .conn
         .query_row("PRAGMA synchronous", [], |r| r.get(0))
         .expect("sync");
@@ -292,20 +295,38 @@ fn an_empty_file_becomes_a_registry_in_wal_mode() {
 }
 
 #[test]
-fn default_path_follows_the_environment() {
+fn default_location_follows_the_environment() {
     // Only SELINUX_MCS_DB is exercised: the test runner is shared, and the
     // other variables are read by the same function.
     let saved = std::env::var_os("SELINUX_MCS_DB");
-    std::env::set_var("SELINUX_MCS_DB", "/tmp/x/mcs.db");
-    assert_eq!(Registry::default_path(), PathBuf::from("/tmp/x/mcs.db"));
+    let location = |text: &str| {
+        std::env::set_var("SELINUX_MCS_DB", text);
+        Registry::default_location()
+    };
+    let file = location("/tmp/x/mcs.db");
+    let etcd = location("etcd://10.1.2.3:2379,10.1.2.4:2379/mcs");
+    let bad = location("etcd://10.1.2.3:x");
     match saved {
         Some(v) => std::env::set_var("SELINUX_MCS_DB", v),
         None => std::env::remove_var("SELINUX_MCS_DB"),
     }
+    assert_eq!(
+        file.expect("a path"),
+        Location::File(PathBuf::from("/tmp/x/mcs.db"))
+    );
+    match etcd.expect("a URL") {
+        Location::Etcd(url) => {
+            assert_eq!(url.endpoints(), ["10.1.2.3:2379", "10.1.2.4:2379"]);
+            assert_eq!(url.prefix(), "/mcs");
+        }
+        other => panic!("{other:?}"),
+    }
+    let bad = bad.expect_err("a bad URL");
+    assert!(bad.to_string().contains("in $SELINUX_MCS_DB"), "{bad}");
     if rustix::process::geteuid().is_root() && std::env::var_os("SELINUX_MCS_DB").is_none() {
         assert_eq!(
-            Registry::default_path(),
-            PathBuf::from("/var/lib/selinux-mcs/mcs.db")
+            Registry::default_location().expect("default"),
+            Location::File(PathBuf::from("/var/lib/selinux-mcs/mcs.db"))
         );
     }
 }
@@ -466,6 +487,7 @@ fn the_change_log_is_pruned_whoever_writes() {
     let reg = Registry::open(&path).expect("open");
     reg.allocate_for("one-more").expect("alloc");
     let (min, max): (i64, i64) = reg
+        .sqlite()
         .conn
         .query_row("SELECT min(seq), max(seq) FROM changes", [], |r| {
             Ok((r.get(0)?, r.get(1)?))

@@ -100,6 +100,7 @@ pub mod label;
 pub mod mcs;
 pub mod mls;
 pub mod policy;
+pub mod process;
 #[cfg(feature = "libselinux")]
 pub mod system;
 

@@ -52,7 +52,7 @@ fn keys(v: &serde_json::Value) -> Vec<String> {
     k
 }
 
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 14] = [
     "explain",
     "check",
     "alloc",
@@ -61,6 +61,7 @@ const COMMANDS: [&str; 13] = [
     "list",
     "apply",
     "show",
+    "exec",
     "mount-option",
     "lookup",
     "restore",

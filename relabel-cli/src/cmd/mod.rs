@@ -5,4 +5,5 @@ pub mod docs;
 pub mod explain;
 pub mod label;
 pub mod policy;
+pub mod process;
 pub mod registry;

@@ -30,6 +30,15 @@ pub enum Disabled {
         /// The mount point.
         mount: PathBuf,
     },
+    /// selinuxfs is there but this process may not look at it (`statfs`
+    /// fails with `EACCES` or `EPERM`: a policy that hides it from a
+    /// confined domain). libselinux also calls that disabled.
+    Inaccessible {
+        /// The mount point.
+        mount: PathBuf,
+        /// The errno of `statfs`.
+        errno: i32,
+    },
     /// selinuxfs is mounted but no policy is loaded: the calling thread's
     /// label is still the initial `kernel`.
     NoPolicy {
@@ -59,6 +68,13 @@ impl fmt::Display for Disabled {
                 f,
                 "selinuxfs at {} is mounted read-only (as inside a container)",
                 mount.display()
+            ),
+            Disabled::Inaccessible { mount, errno } => write!(
+                f,
+                "this process may not examine selinuxfs at {} (statfs: {}; \
+                 the policy hides it)",
+                mount.display(),
+                io::Error::from_raw_os_error(*errno)
             ),
             Disabled::NoPolicy { mount } => write!(
                 f,
@@ -118,9 +134,9 @@ pub enum ProcessError {
         /// The pid.
         pid: i32,
     },
-    /// The socket has no labeled peer (`ENOPROTOOPT`): not connected, or a
-    /// network socket without labeled networking.
-    #[error("{subject}: the socket has no peer label (ENOPROTOOPT: not a connected unix socket, or no labeled networking)")]
+    /// The socket has no peer label (`ENOPROTOOPT`): a datagram socket, or
+    /// a network socket without labeled networking.
+    #[error("{subject}: the socket has no peer label (ENOPROTOOPT: a datagram socket, or no labeled networking)")]
     NoPeerLabel {
         /// The socket (`fd N`).
         subject: String,
@@ -213,5 +229,84 @@ impl ProcessError {
                 source,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_is_one_line_that_says_how_we_know() {
+        let mount = PathBuf::from("/sys/fs/selinux");
+        let cases = [
+            (Disabled::NotInKernel, "/proc/filesystems lists no selinuxfs"),
+            (Disabled::NotMounted, "selinuxfs is not mounted"),
+            (
+                Disabled::ReadOnly {
+                    mount: mount.clone(),
+                },
+                "selinuxfs at /sys/fs/selinux is mounted read-only",
+            ),
+            (
+                Disabled::Inaccessible {
+                    mount: mount.clone(),
+                    errno: libc::EACCES,
+                },
+                "this process may not examine selinuxfs at /sys/fs/selinux (statfs: Permission denied",
+            ),
+            (
+                Disabled::NoPolicy { mount },
+                "no policy is loaded (this thread's label is still \"kernel\")",
+            ),
+            (
+                Disabled::Unknown {
+                    detail: "no /proc".into(),
+                },
+                "cannot find a selinuxfs mount: no /proc",
+            ),
+        ];
+        for (why, says) in cases {
+            let text = why.to_string();
+            assert!(text.contains(says), "{text}");
+            assert!(!text.contains('\n'), "{text}");
+            let e = ProcessError::Disabled {
+                subject: "/proc/thread-self/attr/exec".into(),
+                why,
+            };
+            assert!(e.is_disabled());
+            assert!(e
+                .to_string()
+                .starts_with("/proc/thread-self/attr/exec: SELinux is not enabled: "));
+        }
+    }
+
+    #[test]
+    fn errnos_sort_into_variants() {
+        let e = |n| std::io::Error::from_raw_os_error(n);
+        for n in [libc::EACCES, libc::EPERM] {
+            let err = ProcessError::call("x", "write", e(n), None);
+            assert!(matches!(err, ProcessError::NotPermitted { .. }), "{err:?}");
+            assert_eq!(err.raw_os_error(), Some(n));
+        }
+        for n in [libc::ESRCH, libc::ENOENT] {
+            let err = ProcessError::call("x", "open", e(n), Some(7));
+            assert!(
+                matches!(err, ProcessError::NoSuchProcess { pid: 7, .. }),
+                "{err:?}"
+            );
+            assert_eq!(err.to_string(), "x: no such process 7");
+        }
+        let err = ProcessError::call("x", "open", e(libc::ENOENT), None);
+        assert!(matches!(err, ProcessError::Os { .. }), "{err:?}");
+        let err = ProcessError::InvalidContext {
+            subject: "/proc/thread-self/attr/exec".into(),
+            context: "u:r:t:s0".into(),
+        };
+        assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
+        assert_eq!(
+            err.to_string(),
+            "/proc/thread-self/attr/exec: the kernel rejects \"u:r:t:s0\": not a valid context in the loaded policy (EINVAL)"
+        );
     }
 }

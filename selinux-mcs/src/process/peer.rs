@@ -47,11 +47,15 @@ fn peersec(fd: i32, len: usize) -> Result<Vec<u8>, Result<usize, io::Error>> {
 /// it set a [`sockcreate`](super::set_sockcreate) label.
 ///
 /// `getsockopt(fd, SOL_SOCKET, SO_PEERSEC)`. For a unix socket from
-/// `socketpair(2)`, both ends were made by the process that called it; for
-/// `accept(2)`, the peer is the connecting socket; for `connect(2)`, the
-/// listening socket's creator. [`ProcessError::NoPeerLabel`]
-/// (`ENOPROTOOPT`) for a socket that has no labeled peer (not connected, or
-/// a network socket without labeled networking).
+/// `socketpair(2)`, both ends were made by the process that called it. For
+/// `accept(2)`, the peer is the connecting socket. For `connect(2)`, it is
+/// the listening socket's label at the connecting socket's MLS range (the
+/// kernel gives the server's new socket the client's range). A unix stream
+/// socket that is not connected reports the kernel's `unlabeled` context
+/// (`/sys/fs/selinux/initial_contexts/unlabeled`).
+/// [`ProcessError::NoPeerLabel`] (`ENOPROTOOPT`) for a socket of a kind
+/// that has no peer label (a datagram socket; a TCP socket without labeled
+/// networking).
 ///
 /// ```
 /// use std::os::unix::net::UnixStream;

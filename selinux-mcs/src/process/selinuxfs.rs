@@ -22,15 +22,18 @@ pub const SELINUXFS: &str = "/sys/fs/selinux";
 const SELINUX_MAGIC: u64 = 0xf97c_ff8c;
 
 /// Whether `path` is the root of a selinuxfs, by its file-system magic
-/// (`statfs(2)`). A path that cannot be stat'ed is not one.
-fn is_selinuxfs(path: &Path) -> bool {
+/// (`statfs(2)`): `Err` when the policy does not let this process look
+/// (`EACCES`, `EPERM`); a path that cannot be stat'ed otherwise is not one.
+fn probe(path: &Path) -> Result<bool, rustix::io::Errno> {
+    use rustix::io::Errno;
     loop {
         match rustix::fs::statfs(path) {
             // `f_type` is signed on some targets; the magic is 32 bits.
             #[allow(clippy::unnecessary_cast)]
-            Ok(st) => return (st.f_type as u64) & 0xffff_ffff == SELINUX_MAGIC,
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(_) => return false,
+            Ok(st) => return Ok((st.f_type as u64) & 0xffff_ffff == SELINUX_MAGIC),
+            Err(Errno::INTR) => continue,
+            Err(e @ (Errno::ACCESS | Errno::PERM)) => return Err(e),
+            Err(_) => return Ok(false),
         }
     }
 }
@@ -97,27 +100,41 @@ fn lists_selinuxfs(filesystems: &str) -> bool {
 /// Finds a selinuxfs mount: `/sys/fs/selinux` by its magic, else the
 /// mounts `/proc/self/mountinfo` lists (each checked by its magic).
 fn find_mount() -> Result<PathBuf, Disabled> {
-    if is_selinuxfs(Path::new(SELINUXFS)) {
+    // A selinuxfs this process may not stat: the answer if none is found.
+    let mut hidden: Option<Disabled> = None;
+    let check = |mount: &Path, hidden: &mut Option<Disabled>| match probe(mount) {
+        Ok(found) => found,
+        Err(e) => {
+            hidden.get_or_insert(Disabled::Inaccessible {
+                mount: mount.to_path_buf(),
+                errno: e.raw_os_error(),
+            });
+            false
+        }
+    };
+    if check(Path::new(SELINUXFS), &mut hidden) {
         return Ok(PathBuf::from(SELINUXFS));
     }
-    let filesystems =
-        std::fs::read_to_string("/proc/filesystems").map_err(|e| Disabled::Unknown {
-            detail: format!(
-                "{SELINUXFS} is not selinuxfs and /proc/filesystems cannot be read: {e}"
-            ),
-        })?;
+    let unknown = |file: &str, e: io::Error| Disabled::Unknown {
+        detail: format!("{SELINUXFS} is not selinuxfs and {file} cannot be read: {e}"),
+    };
+    let filesystems = match std::fs::read_to_string("/proc/filesystems") {
+        Ok(text) => text,
+        Err(e) => return Err(hidden.unwrap_or_else(|| unknown("/proc/filesystems", e))),
+    };
     if !lists_selinuxfs(&filesystems) {
         return Err(Disabled::NotInKernel);
     }
-    let mountinfo = std::fs::read("/proc/self/mountinfo").map_err(|e| Disabled::Unknown {
-        detail: format!(
-            "{SELINUXFS} is not selinuxfs and /proc/self/mountinfo cannot be read: {e}"
-        ),
-    })?;
-    selinuxfs_mounts_in(&mountinfo)
-        .into_iter()
-        .find(|m| is_selinuxfs(m))
-        .ok_or(Disabled::NotMounted)
+    let mountinfo = match std::fs::read("/proc/self/mountinfo") {
+        Ok(bytes) => bytes,
+        Err(e) => return Err(hidden.unwrap_or_else(|| unknown("/proc/self/mountinfo", e))),
+    };
+    for mount in selinuxfs_mounts_in(&mountinfo) {
+        if check(&mount, &mut hidden) {
+            return Ok(mount);
+        }
+    }
+    Err(hidden.unwrap_or(Disabled::NotMounted))
 }
 
 /// Where selinuxfs is mounted when SELinux is running, or how we can tell
@@ -125,11 +142,13 @@ fn find_mount() -> Result<PathBuf, Disabled> {
 ///
 /// Running means: a selinuxfs is mounted (`/sys/fs/selinux` by its
 /// file-system magic, else one `/proc/self/mountinfo` lists, when
-/// `/proc/filesystems` has selinuxfs at all), writable, and a policy is
-/// loaded (the calling thread's label is not the initial `kernel`). This is
-/// libselinux's `is_selinux_enabled` plus go-selinux's `kernel` check,
-/// without either library, and it is asked afresh on every call (a policy
-/// may be loaded at any time).
+/// `/proc/filesystems` has selinuxfs at all), this process may look at it
+/// and write it, and a policy is loaded (the calling thread's label is not
+/// the initial `kernel`). This is libselinux's `is_selinux_enabled` plus
+/// go-selinux's `kernel` check, without either library, and it is asked
+/// afresh on every call (a policy may be loaded at any time). Like
+/// libselinux, a process the policy keeps from `statfs` on selinuxfs sees
+/// SELinux as disabled ([`Disabled::Inaccessible`] says so).
 ///
 /// ```
 /// use selinux_mcs::process;
@@ -145,6 +164,12 @@ pub fn selinuxfs_mount() -> Result<PathBuf, Disabled> {
     match rustix::fs::statvfs(&mount) {
         Ok(st) if st.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY) => {
             return Err(Disabled::ReadOnly { mount })
+        }
+        Err(e @ (rustix::io::Errno::ACCESS | rustix::io::Errno::PERM)) => {
+            return Err(Disabled::Inaccessible {
+                mount,
+                errno: e.raw_os_error(),
+            })
         }
         _ => {}
     }
@@ -519,8 +544,8 @@ mod tests {
     #[test]
     fn a_directory_that_is_not_selinuxfs_is_not_one() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(!is_selinuxfs(dir.path()));
-        assert!(!is_selinuxfs(Path::new("/nonexistent/selinux")));
+        assert_eq!(probe(dir.path()), Ok(false));
+        assert_eq!(probe(Path::new("/nonexistent/selinux")), Ok(false));
     }
 
     #[test]

@@ -102,8 +102,8 @@ pub fn peer_label(socket: impl AsFd) -> Result<SecurityContext, ProcessError> {
 /// gave it).
 ///
 /// `fgetxattr(fd, "security.selinux")`, which with SELinux running returns
-/// the label the kernel holds in memory (a `context=` mount's label, a
-/// socket's label), not only what is stored on disk. Needs SELinux
+/// the label the kernel holds in memory, for objects that have nothing
+/// stored on disk too (a socket's label). Needs SELinux
 /// running, unlike [`label::get_fd`], which reads the stored xattr on any
 /// host and is the one to use for files.
 #[doc(alias = "fgetfilecon")]

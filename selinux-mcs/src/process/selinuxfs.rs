@@ -142,8 +142,8 @@ fn find_mount() -> Result<PathBuf, Disabled> {
 ///
 /// Running means: a selinuxfs is mounted (`/sys/fs/selinux` by its
 /// file-system magic, else one `/proc/self/mountinfo` lists, when
-/// `/proc/filesystems` has selinuxfs at all), this process may look at it
-/// and write it, and a policy is loaded (the calling thread's label is not
+/// `/proc/filesystems` has selinuxfs at all), this process may look at it,
+/// it is mounted read-write, and a policy is loaded (the calling thread's label is not
 /// the initial `kernel`). This is libselinux's `is_selinux_enabled` plus
 /// go-selinux's `kernel` check, without either library, and it is asked
 /// afresh on every call (a policy may be loaded at any time). Like

@@ -195,9 +195,11 @@ fn read_line(sock: &UnixStream) -> io::Result<String> {
 // ---------------------------------------------------------------- children
 
 /// `vm-guest expect-current CONTEXT PREV`: 0 when this process runs as
-/// CONTEXT (raw `/proc/self/attr/current` and `process::current()`) and
-/// its previous context was PREV; 100 raw mismatch, 103 library mismatch
-/// or error, 104 prev mismatch, 105 pid_label(self) mismatch.
+/// CONTEXT (raw `/proc/self/attr/current` and `process::current()`), its
+/// previous context was PREV, and execve left none of exec, fscreate,
+/// keycreate, sockcreate set; 100 raw mismatch, 103 library mismatch or
+/// error, 104 prev mismatch, 105 pid_label(self) mismatch, 106 an
+/// attribute still set.
 pub(crate) fn expect_current_main(expected: &str, prev: &str) -> ExitCode {
     if raw_attr("/proc/self/attr/current") != expected {
         return ExitCode::from(100);
@@ -210,9 +212,20 @@ pub(crate) fn expect_current_main(expected: &str, prev: &str) -> ExitCode {
         return ExitCode::from(104);
     }
     match process::pid_label(std::process::id() as i32) {
-        Ok(c) if c.as_str() == expected => ExitCode::SUCCESS,
-        _ => ExitCode::from(105),
+        Ok(c) if c.as_str() == expected => {}
+        _ => return ExitCode::from(105),
     }
+    for attr in [
+        Attr::Exec,
+        Attr::FsCreate,
+        Attr::KeyCreate,
+        Attr::SockCreate,
+    ] {
+        if !matches!(process::thread_attr(attr), Ok(None)) {
+            return ExitCode::from(106);
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// `vm-guest peer-socketpair FD`: over the inherited socket FD, sends one
@@ -483,18 +496,28 @@ fn gettid() -> i32 {
 
 fn exec_and_pid(c: &mut Checker, me: &SecurityContext, mode: &str) -> io::Result<()> {
     let child = ctx(CHILD)?;
-    // set_exec, then exec: the child runs as CHILD, its prev is us.
-    let code = wait_code(spawn_as(
-        &child,
-        &["expect-current", CHILD, me.as_str()],
-        None,
-    )?)?;
+    // set_exec, then exec: the child runs as CHILD, its prev is us, and
+    // execve cleared the creation labels this thread had set.
+    let creation = [
+        (Attr::FsCreate, ctx(FILE)?),
+        (Attr::KeyCreate, ctx(KEY)?),
+        (Attr::SockCreate, ctx(SOCK)?),
+    ];
+    for (attr, label) in &creation {
+        process::set_thread_attr(*attr, Some(label)).map_err(lib)?;
+    }
+    let kid = spawn_as(&child, &["expect-current", CHILD, me.as_str()], None);
+    for (attr, _) in &creation {
+        process::set_thread_attr(*attr, None).map_err(lib)?;
+    }
+    let code = wait_code(kid?)?;
     c.expect(
-        "set_exec then exec runs the child in the context",
+        "set_exec then exec runs the child in the context, with no creation label",
         code == 0,
         || {
             format!(
-                "expect-current exit {code} (100 current, 103 library, 104 prev, 105 pid_label)"
+                "expect-current exit {code} (100 current, 103 library, 104 prev, \
+                 105 pid_label, 106 a creation label kept)"
             )
         },
     );

@@ -28,6 +28,12 @@ pub enum Command {
     Explain(cmd::explain::Args),
     /// Decide whether a process context may read, write or create a file context under MCS.
     Check(cmd::check::Args),
+    /// Check contexts against the binary policy, as the kernel would.
+    Validate(cmd::binpolicy::ValidateArgs),
+    /// List the policy's booleans, their defaults and current states.
+    Booleans(cmd::binpolicy::BooleansArgs),
+    /// Summarize the binary policy (seinfo's statistics).
+    Policy(cmd::binpolicy::PolicyInfoArgs),
     /// Allocate MCS category pairs from the registry.
     Alloc(cmd::registry::AllocArgs),
     /// Reserve a level for an owner in the registry.
@@ -60,6 +66,9 @@ impl Command {
         match self {
             Command::Explain(a) => cmd::explain::run(a),
             Command::Check(a) => cmd::check::run(a),
+            Command::Validate(a) => cmd::binpolicy::validate(a),
+            Command::Booleans(a) => cmd::binpolicy::booleans(a),
+            Command::Policy(a) => cmd::binpolicy::policy_info(a),
             Command::Alloc(a) => cmd::registry::alloc(a),
             Command::Reserve(a) => cmd::registry::reserve(a),
             Command::Release(a) => cmd::registry::release(a),

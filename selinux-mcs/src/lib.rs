@@ -115,6 +115,7 @@ pub mod label;
 pub mod mcs;
 pub mod mls;
 pub mod policy;
+pub mod policydb;
 pub mod process;
 #[cfg(feature = "libselinux")]
 pub mod system;

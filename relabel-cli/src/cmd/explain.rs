@@ -22,7 +22,9 @@ pub struct Args {
     pub context: String,
     /// Print one JSON object: context, canonical, user, role, type, range, low, high
     /// (levels as {"sensitivity": "s0", "categories": ["c1", ...]}, null without an MLS field),
-    /// meaning (a sentence) and translation (the setrans.conf name, or null).
+    /// meaning (a sentence) and translation (the setrans.conf name, or null); with a policy,
+    /// also "policy": {"path", "valid", "invalid": {"rule", "message"} or null,
+    /// "primary_type", "type_aliases", "type_attributes", "mcs_constrained"}.
     #[arg(long)]
     pub json: bool,
     /// The setrans.conf to translate the range with (default: the system's, when the
@@ -36,6 +38,8 @@ pub struct Args {
     /// {"valid": true, "canonical": ...}.
     #[arg(long)]
     pub kernel: bool,
+    #[command(flatten)]
+    pub policy: super::binpolicy::PolicyArgs,
 }
 
 /// What the kernel says about a context: its canonical text.
@@ -80,20 +84,22 @@ fn translations(path: Option<&PathBuf>) -> Result<Option<Translations>, CliError
 
 /// Runs `relabel explain`.
 pub fn run(args: Args) -> CmdResult {
-    let ctx: SecurityContext = args
-        .context
-        .parse()
-        .map_err(|e| CliError::usage(format!("bad context {:?}: {e}", args.context)))?;
+    let loaded = args.policy.load()?;
+    let ctx: SecurityContext =
+        super::binpolicy::parse_context("context", &args.context, loaded.as_ref())?;
     // The kernel is asked first, so a refusal prints nothing but the error.
     let kernel = if args.kernel {
         Some(ask_kernel(&args.context)?)
     } else {
         None
     };
-    let explanation = match translations(args.setrans.as_ref())? {
+    let mut explanation = match translations(args.setrans.as_ref())? {
         Some(t) => Explanation::with_translations(&ctx, &t),
         None => Explanation::new(&ctx),
     };
+    if let Some(l) = &loaded {
+        explanation = explanation.with_policy(&l.policy);
+    }
     if args.json {
         let mut doc = explanation.to_json(&args.context);
         // The key only with --kernel, so the shape without it stays as it was.
@@ -103,6 +109,9 @@ pub fn run(args: Args) -> CmdResult {
                 json!({"valid": true, "canonical": canonical}),
             );
         }
+        if let (Some(l), Some(Value::Object(p))) = (&loaded, doc.get_mut("policy")) {
+            p.insert("path".into(), json!(l.path.display().to_string()));
+        }
         out::json(&doc)?;
         return Ok(Exit::Success);
     }
@@ -110,6 +119,12 @@ pub fn run(args: Args) -> CmdResult {
     // the same, as every label is. The explanation escapes its translation.
     outln!("context:      {}", Escaped::str(&args.context));
     outln!("{explanation}");
+    if let Some(l) = &loaded {
+        outln!(
+            "checked:      against {} (--no-policy to skip)",
+            Escaped::str(&l.path.display().to_string())
+        );
+    }
     if let Some(canonical) = kernel {
         outln!(
             "kernel:       accepted by the loaded policy, canonical {}",

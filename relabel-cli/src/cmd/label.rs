@@ -128,6 +128,8 @@ pub struct ApplyArgs {
     /// every hard-linked file and skipped mount point.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub policy: super::binpolicy::PolicyCheckArgs,
     /// Print help (-h is --no-dereference, as in chcon).
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -157,8 +159,13 @@ fn file_context(arg: Option<&str>) -> Result<SecurityContext, CliError> {
 pub fn apply(args: ApplyArgs) -> CmdResult {
     // Everything is checked before anything is written: flags, contexts,
     // every root (by identity), and only then the registry.
+    let loaded = args.policy.load()?;
     let target = if let Some(text) = &args.context {
-        Some(Target::Context(parse_context("context", text)?))
+        Some(Target::Context(super::binpolicy::parse_context(
+            "context",
+            text,
+            loaded.as_ref(),
+        )?))
     } else if args.shared {
         Some(Target::Shared)
     } else if let Some(text) = &args.level {
@@ -173,8 +180,23 @@ pub fn apply(args: ApplyArgs) -> CmdResult {
         ));
     };
     let mut relabel = Relabel::new(target.clone().unwrap_or(Target::Shared));
+    // The labels to write, against the installed policy, before anything
+    // else: a label the kernel would reject is never written.
+    if let Some(Target::Context(ctx)) = &target {
+        super::binpolicy::check_label("context", ctx, loaded.as_ref())?;
+    }
     if args.context.is_none() {
-        relabel.file_context(file_context(args.file_context.as_deref())?);
+        let base = file_context(args.file_context.as_deref())?;
+        // A --file-context given by hand is checked; the host's own (from
+        // its container contexts file) is what its policy ships.
+        if args.file_context.is_some() {
+            let label = match &target {
+                Some(Target::Private(level)) => base.with_level(*level),
+                _ => base.with_level(Level::default()),
+            };
+            super::binpolicy::check_label("--file-context", &label, loaded.as_ref())?;
+        }
+        relabel.file_context(base);
     }
     relabel
         .protection(Protection::system())
@@ -426,11 +448,15 @@ pub struct MountOptionArgs {
     /// Print {"option": ...}.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub policy: super::binpolicy::PolicyCheckArgs,
 }
 
 /// Runs `relabel mount-option`.
 pub fn mount_option(args: MountOptionArgs) -> CmdResult {
-    let ctx = parse_context("label", &args.label)?;
+    let loaded = args.policy.load()?;
+    let ctx = super::binpolicy::parse_context("label", &args.label, loaded.as_ref())?;
+    super::binpolicy::check_label("label", &ctx, loaded.as_ref())?;
     let option = label::mount_option(&ctx);
     if args.json {
         out::json(&serde_json::json!({ "option": option }))?;

@@ -1,5 +1,6 @@
 //! One module per group of commands.
 
+pub mod binpolicy;
 pub mod check;
 pub mod docs;
 pub mod explain;

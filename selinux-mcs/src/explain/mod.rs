@@ -123,6 +123,35 @@ pub const KNOWN_TYPES: &[TypeInfo] = &[
       "The type file_contexts gives paths matched by no more specific rule; confined domains rarely may read it."),
 ];
 
+/// What containers may do with files of a type (type enforcement, as
+/// container-selinux writes it), which decides what a level can mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ContainerUse {
+    /// Containers may read and write it (`container_file_t`): its level
+    /// says which containers.
+    ReadWrite,
+    /// Containers may read it only (`container_ro_file_t`).
+    ReadOnly,
+    /// Containers may not use it at any level (engine state, logs, images
+    /// of VMs, `default_t`, ...).
+    No,
+    /// Not a file type of the built-in table (or a process type): the
+    /// table does not say.
+    Unknown,
+}
+
+impl TypeInfo {
+    /// What containers may do with files of this type.
+    pub fn container_use(&self) -> ContainerUse {
+        match (self.kind, self.canonical) {
+            (Process, _) => ContainerUse::Unknown,
+            (File, "container_file_t") => ContainerUse::ReadWrite,
+            (File, "container_ro_file_t") => ContainerUse::ReadOnly,
+            (File, _) => ContainerUse::No,
+        }
+    }
+}
+
 /// Looks a type up in the built-in table.
 ///
 /// ```
@@ -208,8 +237,15 @@ impl LevelMeaning {
         LevelMeaning::Categories(*cats)
     }
 
-    /// A phrase for a process (`is_process`) or a file at this level.
-    fn phrase(&self, is_process: bool) -> String {
+    /// A phrase for a process (`is_process`) or a file at this level;
+    /// for a file, what containers may do with its type decides what the
+    /// level can grant.
+    fn phrase(&self, is_process: bool, use_: ContainerUse) -> String {
+        if !is_process && use_ != ContainerUse::ReadWrite {
+            if let Some(p) = self.file_phrase(use_) {
+                return p;
+            }
+        }
         match self {
             LevelMeaning::NoMls => "with no MLS field (the policy has no MLS/MCS)".into(),
             LevelMeaning::Shared => {
@@ -280,6 +316,32 @@ impl LevelMeaning {
         }
     }
 
+    /// A file's level when its type is not read-write container content.
+    fn file_phrase(&self, use_: ContainerUse) -> Option<String> {
+        let label = self.label();
+        Some(match (self, use_) {
+            (LevelMeaning::Shared, ContainerUse::ReadOnly) => {
+                format!("{label}: every container may read it (its type allows reading only)")
+            }
+            (LevelMeaning::PrivatePair { first, second, .. }, ContainerUse::ReadOnly) => format!(
+                "{label}: only processes holding both {first} and {second} may read it (its type allows reading only)"
+            ),
+            (LevelMeaning::Shared, ContainerUse::No) => {
+                format!("{label}: MCS does not restrict it, but containers may not use this type at any level")
+            }
+            (LevelMeaning::PrivatePair { first, second, .. }, ContainerUse::No) => format!(
+                "{label}: MCS admits only processes holding both {first} and {second}, and containers may not use this type at any level"
+            ),
+            (LevelMeaning::Shared, ContainerUse::Unknown) => {
+                format!("{label}: MCS does not restrict it; type enforcement decides which processes may use it")
+            }
+            (LevelMeaning::PrivatePair { first, second, .. }, ContainerUse::Unknown) => format!(
+                "{label}: MCS admits only processes holding both {first} and {second}, if type enforcement lets them use the type at all"
+            ),
+            _ => return None,
+        })
+    }
+
     /// The level alone, without what it allows.
     fn label(&self) -> String {
         match self {
@@ -316,6 +378,55 @@ pub struct Explanation {
     context: SecurityContext,
     level: LevelMeaning,
     translation: Option<String>,
+    policy: Option<PolicyFacts>,
+}
+
+/// What a loaded binary policy says about a context
+/// ([`Explanation::with_policy`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PolicyFacts {
+    /// Whether the policy accepts the context, and if not the first rule
+    /// it breaks.
+    pub validity: Result<(), crate::policydb::ValidityError>,
+    /// The type's primary name, when the context names an alias.
+    pub primary_type: Option<String>,
+    /// The type's aliases.
+    pub type_aliases: Vec<String>,
+    /// The type's attributes, sorted.
+    pub type_attributes: Vec<String>,
+    /// Whether the type has the `mcs_constrained_type` attribute (`None`
+    /// when the policy does not define the type).
+    pub mcs_constrained: Option<bool>,
+}
+
+impl PolicyFacts {
+    /// Reads the facts about `context` from `policy`.
+    pub fn new(context: &SecurityContext, policy: &crate::policydb::Policy) -> PolicyFacts {
+        let t = policy.type_(context.type_()).filter(|t| !t.attribute);
+        PolicyFacts {
+            validity: context.validate(policy),
+            primary_type: t
+                .filter(|t| *t.name != *context.type_())
+                .map(|t| t.name.to_string()),
+            type_aliases: t.map_or_else(Vec::new, |t| {
+                t.aliases.iter().map(|a| a.to_string()).collect()
+            }),
+            type_attributes: t.map_or_else(Vec::new, |t| {
+                policy
+                    .attributes_of(t)
+                    .iter()
+                    .map(|a| a.name.to_string())
+                    .collect()
+            }),
+            mcs_constrained: t.map(|t| {
+                policy
+                    .attributes_of(t)
+                    .iter()
+                    .any(|a| &*a.name == crate::policydb::MCS_CONSTRAINED)
+            }),
+        }
+    }
 }
 
 impl Explanation {
@@ -325,6 +436,30 @@ impl Explanation {
             context: context.clone(),
             level: LevelMeaning::of(context.range()),
             translation: None,
+            policy: None,
+        }
+    }
+
+    /// Adds what `policy` says: whether the context is valid (and which
+    /// rule it breaks), the type's attributes and aliases, and whether the
+    /// type is MCS-constrained, which then replaces the built-in list.
+    #[must_use]
+    pub fn with_policy(mut self, policy: &crate::policydb::Policy) -> Explanation {
+        self.policy = Some(PolicyFacts::new(&self.context, policy));
+        self
+    }
+
+    /// What the policy said, with [`with_policy`](Self::with_policy).
+    pub fn policy_facts(&self) -> Option<&PolicyFacts> {
+        self.policy.as_ref()
+    }
+
+    /// Whether the context's type is MCS-constrained: by the policy when
+    /// one was given and defines the type, else by the built-in list.
+    pub fn mcs_constrained(&self) -> bool {
+        match self.policy.as_ref().and_then(|p| p.mcs_constrained) {
+            Some(c) => c,
+            None => ConstrainedTypes::BUILTIN.contains(&self.context.type_()),
         }
     }
 
@@ -419,16 +554,16 @@ impl Explanation {
             None if self.is_process() => format!("A process of type {type_}"),
             None => format!("A file of type {type_}"),
         };
-        if self.is_process()
-            && self.level != LevelMeaning::NoMls
-            && !ConstrainedTypes::BUILTIN.contains(&type_)
-        {
+        if self.is_process() && self.level != LevelMeaning::NoMls && !self.mcs_constrained() {
             return format!(
                 "{subject} {}; {type_} is not MCS-constrained, so categories do not restrict what it may use.",
                 self.level.label()
             );
         }
-        format!("{subject} {}.", self.level.phrase(self.is_process()))
+        let use_ = self
+            .known_type()
+            .map_or(ContainerUse::Unknown, TypeInfo::container_use);
+        format!("{subject} {}.", self.level.phrase(self.is_process(), use_))
     }
 }
 
@@ -457,7 +592,7 @@ impl Explanation {
     /// ```
     pub fn to_json(&self, given: &str) -> serde_json::Value {
         let ctx = &self.context;
-        serde_json::json!({
+        let mut doc = serde_json::json!({
             "context": given,
             "canonical": ctx.to_string(),
             "user": ctx.user(),
@@ -468,7 +603,24 @@ impl Explanation {
             "high": ctx.high_level().map(level_json),
             "meaning": self.meaning(),
             "translation": self.translation(),
-        })
+        });
+        if let (Some(p), Some(map)) = (&self.policy, doc.as_object_mut()) {
+            map.insert(
+                "policy".into(),
+                serde_json::json!({
+                    "valid": p.validity.is_ok(),
+                    "invalid": p.validity.as_ref().err().map(|e| serde_json::json!({
+                        "rule": e.rule(),
+                        "message": e.to_string(),
+                    })),
+                    "primary_type": p.primary_type,
+                    "type_aliases": p.type_aliases,
+                    "type_attributes": p.type_attributes,
+                    "mcs_constrained": p.mcs_constrained,
+                }),
+            );
+        }
+        doc
     }
 }
 
@@ -497,6 +649,32 @@ impl fmt::Display for Explanation {
                 writeln!(f, "              {}", info.detail)?;
             }
             None => writeln!(f, "type:         {}", ctx.type_())?,
+        }
+        if let Some(p) = &self.policy {
+            match &p.validity {
+                Ok(()) => writeln!(f, "policy:       valid in the loaded policy")?,
+                Err(e) => writeln!(f, "policy:       NOT VALID in the loaded policy: {e}")?,
+            }
+            if let Some(primary) = &p.primary_type {
+                writeln!(f, "              {} is an alias of {primary}", ctx.type_())?;
+            }
+            if !p.type_aliases.is_empty() {
+                writeln!(f, "aliases:      {}", p.type_aliases.join(", "))?;
+            }
+            if !p.type_attributes.is_empty() {
+                writeln!(f, "attributes:   {}", p.type_attributes.join(", "))?;
+            }
+            match p.mcs_constrained {
+                Some(true) => writeln!(
+                    f,
+                    "mcs:          {} is MCS-constrained (mcs_constrained_type)",
+                    ctx.type_()
+                )?,
+                Some(false) if self.is_process() => {
+                    writeln!(f, "mcs:          {} is not MCS-constrained", ctx.type_())?
+                }
+                _ => {}
+            }
         }
         match ctx.range() {
             None => writeln!(f, "range:        none (no MLS field)")?,
@@ -552,6 +730,58 @@ mod tests {
 
     fn explain(s: &str) -> Explanation {
         Explanation::new(&s.parse().expect("test context"))
+    }
+
+    /// No explanation contradicts itself: a type that containers may not
+    /// use is never called shareable with :z or private with :Z, and a
+    /// content type always is, at every kind of level.
+    #[test]
+    fn no_built_in_type_contradicts_its_level() {
+        for info in KNOWN_TYPES {
+            let use_ = info.container_use();
+            if info.detail.contains("may not use") {
+                assert_eq!(
+                    use_,
+                    ContainerUse::No,
+                    "{}: detail and container_use disagree",
+                    info.name
+                );
+            }
+            for level in [
+                "s0",
+                "s0:c5,c9",
+                "s0:c1,c2,c3",
+                "s0:c0.c1023",
+                "s0-s0:c0.c1023",
+            ] {
+                let role = if info.kind == Process {
+                    "system_r"
+                } else {
+                    "object_r"
+                };
+                let m = explain(&format!("system_u:{role}:{}:{level}", info.name)).meaning();
+                let grants = m.contains("(:z)")
+                    || m.contains("(:Z)")
+                    || m.contains("every container may use");
+                let denies = m.contains("containers may not use");
+                assert!(!(grants && denies), "{}: {m}", info.name);
+                if info.kind == File {
+                    if use_ != ContainerUse::ReadWrite {
+                        assert!(!grants, "{} at {level}: {m}", info.name);
+                    }
+                    if use_ == ContainerUse::No && matches!(level, "s0" | "s0:c5,c9") {
+                        assert!(denies, "{} at {level}: {m}", info.name);
+                    }
+                    if use_ == ContainerUse::ReadWrite && matches!(level, "s0" | "s0:c5,c9") {
+                        assert!(grants, "{} at {level}: {m}", info.name);
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            explain("system_u:object_r:container_var_lib_t:s0").meaning(),
+            "Container engine state (container_var_lib_t) at s0 with no categories: MCS does not restrict it, but containers may not use this type at any level."
+        );
     }
 
     #[test]

@@ -255,6 +255,14 @@ impl ConstrainedTypes {
         "svirt_kvm_net_t",
     ];
 
+    /// The types a loaded policy constrains: those with the
+    /// `mcs_constrained_type` attribute, and their aliases. Prefer this to
+    /// the built-in list whenever the policy is at hand: on Debian's policy
+    /// it holds `qemu_t` and others the built-in list does not.
+    pub fn from_policy(policy: &crate::policydb::Policy) -> ConstrainedTypes {
+        policy.mcs_constrained_types()
+    }
+
     /// The built-in list.
     pub fn builtin() -> ConstrainedTypes {
         ConstrainedTypes::BUILTIN.iter().copied().collect()

@@ -92,6 +92,11 @@ impl CategorySet {
         CategorySet { words: [0; WORDS] }
     }
 
+    /// The set as 64-bit words (bit `n % 64` of word `n / 64` is `cN`).
+    pub(crate) fn words(&self) -> &[u64; WORDS] {
+        &self.words
+    }
+
     /// All categories from `low` to `high` inclusive (`cLOW.cHIGH`); empty when
     /// `low > high`.
     pub fn range(low: Category, high: Category) -> CategorySet {

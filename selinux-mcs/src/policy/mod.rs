@@ -26,7 +26,7 @@ mod error;
 mod file_contexts;
 mod labeler;
 mod lookup_path;
-mod read;
+pub(crate) mod read;
 mod restore;
 mod root;
 mod setrans;

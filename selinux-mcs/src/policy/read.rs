@@ -128,7 +128,25 @@ fn refused(path: &Path, e: OpenError) -> PolicyError {
     }
 }
 
+/// Reads a binary file (a kernel policy) under the same rules as
+/// [`read_policy_file`], without the UTF-8 check.
+pub(crate) fn read_binary_file(path: &Path) -> Result<Vec<u8>, PolicyError> {
+    let (file, meta) = open_regular(path).map_err(|e| refused(path, e))?;
+    read_opened_bytes(path, file, &meta)
+}
+
 fn read_opened(path: &Path, file: File, meta: &Metadata) -> Result<String, PolicyError> {
+    let bytes = read_opened_bytes(path, file, meta)?;
+    String::from_utf8(bytes).map_err(|_| PolicyError::Io {
+        path: path.to_path_buf(),
+        source: io::Error::new(
+            io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ),
+    })
+}
+
+fn read_opened_bytes(path: &Path, file: File, meta: &Metadata) -> Result<Vec<u8>, PolicyError> {
     let too_large = |size: u64| PolicyError::TooLarge {
         path: path.to_path_buf(),
         size,
@@ -152,12 +170,7 @@ fn read_opened(path: &Path, file: File, meta: &Metadata) -> Result<String, Polic
         let now = file.metadata().map_or(0, |m| m.len());
         return Err(too_large(now.max(bytes.len() as u64)));
     }
-    String::from_utf8(bytes).map_err(|_| {
-        io_err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "stream did not contain valid UTF-8",
-        ))
-    })
+    Ok(bytes)
 }
 
 /// `bytes` for people: `512 bytes`, `64 MiB`, `3.9 GiB` (one decimal,

@@ -46,8 +46,10 @@ pub enum Command {
     Adopt(cmd::registry::AdoptArgs),
     /// Relabel files and trees (podman's :z shared and :Z private).
     Apply(cmd::label::ApplyArgs),
-    /// Show file labels, as `ls -Z` does.
+    /// Show file labels, as `ls -Z` does, or process labels (--pid), as `ps -Z` does.
     Show(cmd::label::ShowArgs),
+    /// Run a command in a context, as `runcon` does.
+    Exec(cmd::process::ExecArgs),
     /// Print the mount option that labels a fresh mount instead of relabeling it.
     MountOption(cmd::label::MountOptionArgs),
     /// Print the context file_contexts gives each path, as matchpathcon does.
@@ -76,6 +78,7 @@ impl Command {
             Command::Adopt(a) => cmd::registry::adopt(a),
             Command::Apply(a) => cmd::label::apply(a),
             Command::Show(a) => cmd::label::show(a),
+            Command::Exec(a) => cmd::process::exec(a),
             Command::MountOption(a) => cmd::label::mount_option(a),
             Command::Lookup(a) => cmd::policy::lookup(a),
             Command::Restore(a) => cmd::policy::restore(a),

@@ -14,6 +14,12 @@ pub enum Exit {
     Usage = 2,
     /// The MCS pool has no free pair left.
     Exhausted = 3,
+    /// `exec`: the command was found but cannot be executed (not
+    /// executable, or the policy refused the transition), as `runcon` and
+    /// the shell say.
+    CannotExecute = 126,
+    /// `exec`: the command was not found.
+    CommandNotFound = 127,
     /// Standard output was closed before everything was printed (`EPIPE`:
     /// `relabel apply -v DIR | head -1`); the command stopped there, quietly.
     ///
@@ -30,12 +36,18 @@ pub enum Exit {
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0  success (for `check`: the evaluation ran, whatever it decided)
-  1  the operation failed for some paths (the report lists them), or a registry
+  1  the operation failed for some paths (the report lists them), a registry
      operation could not be done (nothing held, no registry at PATH, not a registry,
-     etcd unreachable or without quorum for --timeout)
+     etcd unreachable or without quorum for --timeout), or, for `exec` and
+     `show --pid`, SELinux is not enabled (one line says how we can tell) or the
+     kernel refused (an invalid context: EINVAL; not permitted: EACCES or EPERM; no
+     such process)
   2  bad usage or input: a context, level, path or number that does not parse, a
      protected path, contradictory flags, a policy file that does not load
   3  the MCS pool is exhausted, or alloc --count asks for more pairs than are free
+126  exec: the command cannot be executed (not executable, or the policy refused the transition)
+127  exec: the command was not found
+     Otherwise `exec` exits with the command's own status (relabel is replaced by it).
 141  standard output was closed before everything was printed (as by `| head`):
      the command stopped there (labels written so far stay; run it again)";
 

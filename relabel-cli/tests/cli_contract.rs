@@ -55,9 +55,12 @@ fn keys(v: &serde_json::Value) -> Vec<String> {
     k
 }
 
-const COMMANDS: [&str; 14] = [
+const COMMANDS: [&str; 18] = [
     "explain",
     "check",
+    "validate",
+    "booleans",
+    "policy",
     "alloc",
     "reserve",
     "release",
@@ -65,6 +68,7 @@ const COMMANDS: [&str; 14] = [
     "adopt",
     "apply",
     "show",
+    "exec",
     "mount-option",
     "lookup",
     "restore",

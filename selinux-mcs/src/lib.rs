@@ -80,6 +80,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! **Ask the running kernel** (pure Rust, through `/proc` and selinuxfs):
+//! [`process`] reads and sets this thread's labels (`set_exec` before
+//! spawning a container's first process), reads any process's and a socket
+//! peer's label, and the mode. With SELinux off every call returns
+//! [`process::ProcessError::Disabled`], saying how we can tell:
+//!
+//! ```
+//! use selinux_mcs::process;
+//! match process::enforce_mode() {
+//!     Ok(mode) => println!("SELinux is {mode}"),
+//!     Err(e) => assert!(e.is_disabled(), "{e}"),
+//! }
+//! ```
+//!
 //! **Feature `registry`** (on by default) holds [`mcs::Registry`] and its
 //! SQLite; without it nothing here builds C code.
 //!
@@ -89,9 +103,10 @@
 //! private current-thread runtime behind the same blocking API.
 //!
 //! **Feature `libselinux`** (off by default; building needs
-//! `libselinux1-dev` and `libclang-dev`): the `system` module asks the
-//! running kernel (SELinux enabled? mode, this process's label, the loaded
-//! policy's `validate` and `canonicalize`) and wraps libselinux's
+//! `libselinux1-dev` and `libclang-dev`): the `system` module asks
+//! libselinux what [`process`] asks the kernel directly (SELinux enabled?
+//! mode, this process's label, the loaded policy's `validate` and
+//! `canonicalize`), to check one against the other, and wraps libselinux's
 //! file_contexts labeler behind the same [`policy::Labeler`] trait as our
 //! own [`policy::FileContexts`]. The workspace's differential tests and the
 //! `vs_libselinux` benchmark run through it.
@@ -107,6 +122,7 @@ pub mod mcs;
 pub mod mls;
 pub mod policy;
 pub mod policydb;
+pub mod process;
 #[cfg(feature = "libselinux")]
 pub mod system;
 

@@ -2,11 +2,14 @@
 //! SELinux is enabled, its mode, this process's label, the kernel's own
 //! word on a context, and libselinux's file_contexts labeler.
 //!
-//! Everything else in this crate is pure Rust and needs no kernel; this
-//! module is for hosts where the loaded policy should have the last word,
-//! and for checking our answers against libselinux's. It links
-//! libselinux through koutheir's `selinux` crate (building needs
-//! `libselinux1-dev` and `libclang-dev`).
+//! The place to ask the running kernel is [`crate::process`], pure Rust,
+//! which answers the same questions (`is_enabled`, `enforce_mode`,
+//! `current`, `check_context`, `canonicalize_context`) and more (thread
+//! attributes, peers, pids). This module asks libselinux instead: it is
+//! kept to check our answers against libselinux's (tests/vm checks 5 and
+//! 6) and for libselinux's file_contexts backend. It links libselinux
+//! through koutheir's `selinux` crate (building needs `libselinux1-dev` and
+//! `libclang-dev`).
 //!
 //! The kernel calls need SELinux enabled; without it they return
 //! [`SystemError::NotEnabled`] instead of guessing.

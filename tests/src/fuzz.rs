@@ -227,3 +227,25 @@ pub fn registry_location(data: &[u8]) {
         Err(e) => panic!("not a location error: {e}"),
     }
 }
+
+/// `/proc/self/mountinfo` text: the selinuxfs mount points found are at
+/// most one a line, and each, escaped back as the kernel escapes it, is
+/// found again in a line of its own.
+pub fn mountinfo(data: &[u8]) {
+    use std::os::unix::ffi::OsStrExt;
+    let mounts = selinux_mcs::process::selinuxfs_mounts_in(data);
+    assert!(mounts.len() <= data.split(|&b| b == b'\n').count());
+    for m in mounts {
+        let mut escaped = Vec::new();
+        for &b in m.as_os_str().as_bytes() {
+            match b {
+                b' ' | b'\t' | b'\n' | b'\\' => escaped.extend(format!("\\{b:03o}").bytes()),
+                _ => escaped.push(b),
+            }
+        }
+        let mut line = b"40 25 0:36 / ".to_vec();
+        line.extend(&escaped);
+        line.extend(b" rw,relatime shared:21 - selinuxfs selinuxfs rw\n");
+        assert_eq!(selinux_mcs::process::selinuxfs_mounts_in(&line), [m]);
+    }
+}

@@ -42,6 +42,7 @@ fn c_tests_pass() {
         out.status
     );
     assert!(stdout.contains("test_api: ok"), "{stdout}");
+    assert!(stdout.contains("test_process: ok"), "{stdout}");
     // With SELINUX_MCS_REQUIRE_XATTR=1 the label test fails rather than
     // skips, so "skipped" here means xattrs are genuinely unavailable.
     assert!(

@@ -68,7 +68,7 @@ proptest::proptest! {
     /// random bytes drawn from the parsers' alphabet.
     #[test]
     fn mutated_seeds_do_not_panic(
-        target in 0usize..3,
+        target in 0usize..4,
         seed in 0usize..16,
         at in 0usize..4096,
         junk in "[ \t\n#=;\"/\\\\.*+?()\\[\\]{}|^$a-z0-9:,_<>-]{0,24}",
@@ -77,6 +77,7 @@ proptest::proptest! {
             ("file_contexts", fuzz::file_contexts as fn(&[u8])),
             ("setrans", fuzz::setrans),
             ("container_contexts", fuzz::container_contexts),
+            ("mountinfo", fuzz::mountinfo),
         ][target];
         let dir = workspace_root().join("fuzz/corpus").join(name);
         let mut seeds: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
@@ -87,4 +88,9 @@ proptest::proptest! {
         data.splice(at..end, junk.bytes());
         body(&data);
     }
+}
+
+#[test]
+fn mountinfo_seeds() {
+    run_seeds("mountinfo", fuzz::mountinfo);
 }

@@ -9,6 +9,9 @@
 #   check 2  MCS decisions                 (/sys/fs/selinux/access)
 #   check 3  relabel apply/show/restore on tmpfs and ext4
 #   check 4  enforcing, end to end (container_t processes)
+#   check 5  the libselinux feature on the enabled kernel
+#   check 6  selinux_mcs::process: process labels, exec, keys, sockets,
+#            peers, relabel exec / show --pid (permissive and enforcing)
 # Exit 0 only when every check passes. A hang or a panic is a failure.
 #
 #   tests/vm/run.sh                     everything
@@ -21,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
 CONTEXTS=""
 while [ $# -gt 0 ]; do
@@ -212,7 +215,7 @@ grep -q "^VM-SUITE-END" "$RESULTS" || fail "the guest stopped before the suite e
 if [ -n "$CONTEXTS" ]; then
     grep -q "^RESULT check1 PASS" "$RESULTS" || fail "check 1 disagrees with the kernel (see above)"
 else
-    for c in check1 check2 check3 check4; do
+    for c in check1 check2 check3 check4 check5 check6; do
         grep -q "^RESULT $c PASS" "$RESULTS" || fail "$c did not pass (see above)"
     done
 fi

@@ -1,6 +1,7 @@
 /*
  * selinux_mcs.h: the C API of selinux-mcs (SELinux contexts, MCS levels
- * and pairs, labels) -- libselinux_mcs.so / libselinux_mcs.a.
+ * and pairs, labels, the running kernel's process labels and state) --
+ * libselinux_mcs.so / libselinux_mcs.a.
  *
  * Conventions, the same for every function:
  * - Functions that can fail return an int status: SELINUX_MCS_OK (0) or a
@@ -91,6 +92,12 @@ typedef enum selinux_mcs_status {
    */
   SELINUX_MCS_ERR_POLICY = -10,
   /**
+   * SELinux is not running (no selinuxfs in the kernel, not mounted,
+   * mounted read-only, or no policy loaded): the message says how we can
+   * tell. Only the functions that ask the running kernel return it.
+   */
+  SELINUX_MCS_ERR_DISABLED = -11,
+  /**
    * An internal error (a caught Rust panic): a bug in selinux-mcs, please
    * report it with the message.
    */
@@ -118,6 +125,37 @@ typedef enum selinux_mcs_level_order {
    */
   SELINUX_MCS_LEVEL_INCOMPARABLE = 2,
 } selinux_mcs_level_order;
+
+/**
+ * A task attribute, the files of /proc/PID/attr/ (the `attr` argument of
+ * the selinux_mcs_*_attr_* functions).
+ */
+typedef enum selinux_mcs_attr {
+  /**
+   * `current`: the label the task runs with (getcon).
+   */
+  SELINUX_MCS_ATTR_CURRENT = 0,
+  /**
+   * `exec`: the label of the next program it executes (setexeccon).
+   */
+  SELINUX_MCS_ATTR_EXEC = 1,
+  /**
+   * `fscreate`: the label of files it creates (setfscreatecon).
+   */
+  SELINUX_MCS_ATTR_FSCREATE = 2,
+  /**
+   * `keycreate`: the label of kernel keys it creates (setkeycreatecon).
+   */
+  SELINUX_MCS_ATTR_KEYCREATE = 3,
+  /**
+   * `sockcreate`: the label of sockets it creates (setsockcreatecon).
+   */
+  SELINUX_MCS_ATTR_SOCKCREATE = 4,
+  /**
+   * `prev`: the label before its last execve (read only).
+   */
+  SELINUX_MCS_ATTR_PREV = 5,
+} selinux_mcs_attr;
 
 /**
  * A parsed, valid security context (opaque). Made by
@@ -889,6 +927,185 @@ int selinux_mcs_report_json(const struct selinux_mcs_report *report, char **json
  * strings it lent are invalid afterwards.
  */
 void selinux_mcs_report_free(struct selinux_mcs_report *report);
+
+/**
+ * Whether SELinux is running: a writable selinuxfs is mounted and a
+ * policy is loaded. 1 or 0; never fails.
+ * selinux_mcs_selinuxfs_mount() says where, or why not.
+ */
+int selinux_mcs_selinux_enabled(void);
+
+/**
+ * Where selinuxfs is mounted (`/sys/fs/selinux`): `*mount_out` is set
+ * (free it with selinux_mcs_string_free()). When SELinux is not running,
+ * SELINUX_MCS_ERR_DISABLED and selinux_mcs_last_error() says how we can
+ * tell ("SELinux is not enabled: /proc/filesystems lists no selinuxfs
+ * ...": not in the kernel, not mounted, mounted read-only, no policy).
+ *
+ * # Safety
+ * `mount_out` is NULL or writable.
+ */
+int selinux_mcs_selinuxfs_mount(char **mount_out);
+
+/**
+ * Reads the calling thread's attribute `attr` (a selinux_mcs_attr) from
+ * /proc/thread-self/attr/ (/proc/self/task/TID/attr/ without
+ * thread-self). On success `*context_out` is the canonical context (free
+ * it with selinux_mcs_string_free()), or NULL when the attribute is unset
+ * (exec, fscreate, keycreate, sockcreate before they are set).
+ *
+ * SELINUX_MCS_ERR_INVALID for an `attr` that is not one;
+ * SELINUX_MCS_ERR_DISABLED without SELinux; SELINUX_MCS_ERR_IO when the
+ * read fails (selinux_mcs_last_errno()).
+ *
+ * # Safety
+ * `context_out` is NULL or writable.
+ */
+int selinux_mcs_thread_attr_get(int attr, char **context_out);
+
+/**
+ * Sets the calling thread's attribute `attr` to `context`, or clears it
+ * when `context` is NULL (one write to /proc/thread-self/attr/ATTR, as
+ * libselinux's setexeccon() and friends). The attribute is this
+ * thread's: set it, create the child (fork+execve), file, key or socket
+ * on the same thread, then clear it.
+ *
+ * The kernel's answers: SELINUX_MCS_ERR_INVALID with errno EINVAL for a
+ * context the loaded policy does not accept; SELINUX_MCS_ERR_IO with
+ * errno EACCES or EPERM when the policy does not allow it;
+ * SELINUX_MCS_ERR_DISABLED without SELinux. `context` is parsed first
+ * (SELINUX_MCS_ERR_PARSE). SELINUX_MCS_ATTR_PREV cannot be set and
+ * SELINUX_MCS_ATTR_CURRENT cannot be cleared (SELINUX_MCS_ERR_INVALID).
+ *
+ * # Safety
+ * `context` is NULL or a NUL-terminated string.
+ */
+int selinux_mcs_thread_attr_set(int attr, const char *context);
+
+/**
+ * Reads attribute `attr` of process (or thread) `pid` from
+ * /proc/PID/attr/ATTR: `*context_out` as in selinux_mcs_thread_attr_get()
+ * (SELINUX_MCS_ATTR_CURRENT is the label `ps -Z` shows).
+ * SELINUX_MCS_ERR_IO with errno ESRCH when there is no such process,
+ * EACCES when the policy hides it; SELINUX_MCS_ERR_INVALID for `pid` < 1.
+ *
+ * # Safety
+ * `context_out` is NULL or writable.
+ */
+int selinux_mcs_pid_attr_get(int pid, int attr, char **context_out);
+
+/**
+ * The label of the process on the other end of the connected socket `fd`
+ * (getsockopt SO_PEERSEC, libselinux's getpeercon()): `*context_out`, to
+ * free with selinux_mcs_string_free(). SELINUX_MCS_ERR_IO with errno
+ * ENOPROTOOPT when the socket has no labeled peer.
+ *
+ * # Safety
+ * `fd` is open for the call; `context_out` is NULL or writable.
+ */
+int selinux_mcs_peer_label(int fd, char **context_out);
+
+/**
+ * The kernel's label of the open descriptor `fd` (a file, a pipe, a
+ * socket): fgetxattr(fd, "security.selinux"), needing SELinux running
+ * (selinux_mcs_label_get() reads a file's stored label on any host).
+ *
+ * # Safety
+ * `fd` is open for the call; `context_out` is NULL or writable.
+ */
+int selinux_mcs_fd_label(int fd, char **context_out);
+
+/**
+ * The running mode, read from /sys/fs/selinux/enforce: `*enforcing_out`
+ * is 1 (enforcing) or 0 (permissive). SELINUX_MCS_ERR_DISABLED without
+ * SELinux.
+ *
+ * # Safety
+ * `enforcing_out` is NULL or writable.
+ */
+int selinux_mcs_enforce_mode(int *enforcing_out);
+
+/**
+ * Switches to enforcing (`enforcing` 1) or permissive (0) mode, as
+ * setenforce does. SELINUX_MCS_ERR_INVALID for another value;
+ * SELINUX_MCS_ERR_IO with EACCES or EPERM when not permitted.
+ */
+int selinux_mcs_set_enforce_mode(int enforcing);
+
+/**
+ * Whether the loaded policy has MLS/MCS levels (/sys/fs/selinux/mls):
+ * `*enabled_out` is 1 or 0.
+ *
+ * # Safety
+ * `enabled_out` is NULL or writable.
+ */
+int selinux_mcs_mls_enabled(int *enabled_out);
+
+/**
+ * The loaded policy's format version (/sys/fs/selinux/policyvers).
+ *
+ * # Safety
+ * `version_out` is NULL or writable.
+ */
+int selinux_mcs_policy_version(unsigned int *version_out);
+
+/**
+ * The number of object class `class` in the loaded policy
+ * (/sys/fs/selinux/class/CLASS/index). SELINUX_MCS_ERR_INVALID when the
+ * policy has no such class or the name cannot be one.
+ *
+ * # Safety
+ * `class` is NULL or a NUL-terminated string; `index_out` is NULL or
+ * writable.
+ */
+int selinux_mcs_class_index(const char *class_, uint16_t *index_out);
+
+/**
+ * The bit of permission `perm` of class `class` in an access vector
+ * (1 << (N - 1) for N in /sys/fs/selinux/class/CLASS/perms/PERM).
+ * SELINUX_MCS_ERR_INVALID when either does not exist.
+ *
+ * # Safety
+ * `class` and `perm` are NULL or NUL-terminated strings; `bit_out` is
+ * NULL or writable.
+ */
+int selinux_mcs_permission_bit(const char *class_, const char *perm, uint32_t *bit_out);
+
+/**
+ * Asks the loaded policy whether `context` is valid (a write to
+ * /sys/fs/selinux/context, as security_check_context()): SELINUX_MCS_OK,
+ * or SELINUX_MCS_ERR_INVALID (errno EINVAL) when the policy rejects it.
+ *
+ * # Safety
+ * `context` is NULL or a NUL-terminated string.
+ */
+int selinux_mcs_check_context(const char *context);
+
+/**
+ * The kernel's canonical form of `context` (type aliases resolved, as
+ * security_canonicalize_context()): `*canonical_out`, to free with
+ * selinux_mcs_string_free(). SELINUX_MCS_ERR_INVALID (EINVAL) when the
+ * policy rejects it.
+ *
+ * # Safety
+ * `context` is NULL or a NUL-terminated string; `canonical_out` is NULL
+ * or writable.
+ */
+int selinux_mcs_canonicalize_context(const char *context, char **canonical_out);
+
+/**
+ * The label the kernel gives an object of class `class` that `source`
+ * creates in `target` (security_compute_create()): `*context_out`, to
+ * free with selinux_mcs_string_free().
+ *
+ * # Safety
+ * `source`, `target` and `class` are NULL or NUL-terminated strings;
+ * `context_out` is NULL or writable.
+ */
+int selinux_mcs_compute_create(const char *source,
+                               const char *target,
+                               const char *class_,
+                               char **context_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -44,6 +44,10 @@ pub enum selinux_mcs_status {
     SELINUX_MCS_ERR_REGISTRY = -9,
     /// A policy file (setrans.conf) cannot be read or parsed.
     SELINUX_MCS_ERR_POLICY = -10,
+    /// SELinux is not running (no selinuxfs in the kernel, not mounted,
+    /// mounted read-only, or no policy loaded): the message says how we can
+    /// tell. Only the functions that ask the running kernel return it.
+    SELINUX_MCS_ERR_DISABLED = -11,
     /// An internal error (a caught Rust panic): a bug in selinux-mcs, please
     /// report it with the message.
     SELINUX_MCS_ERR_PANIC = -99,
@@ -77,7 +81,7 @@ impl Error {
         Error::new(SELINUX_MCS_ERR_INVALID, message)
     }
 
-    fn with_errno(mut self, errno: Option<i32>) -> Error {
+    pub(crate) fn with_errno(mut self, errno: Option<i32>) -> Error {
         self.errno = errno.unwrap_or(0);
         self
     }

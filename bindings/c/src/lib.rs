@@ -1,6 +1,7 @@
 //! C ABI for `selinux-mcs`: parse and explain contexts, compare levels,
 //! decide MCS access, allocate pairs from the registry, read and write
-//! labels, relabel trees.
+//! labels, relabel trees, and ask the running kernel (process labels,
+//! socket peers, the mode) without libselinux.
 //!
 //! The header `include/selinux_mcs.h` is generated from this crate by
 //! `generate-header.sh` (cbindgen) and committed; the C tests in `tests/`
@@ -35,7 +36,7 @@ use std::ffi::{c_char, c_int};
 
 // The header lists items in the order of these modules: keep them in the
 // order a reader meets them (status codes, contexts, levels, explanations,
-// MCS, labels).
+// MCS, labels, the running kernel).
 mod error;
 
 mod context;
@@ -48,12 +49,15 @@ mod mcs;
 
 mod label;
 
+mod process;
+
 pub use context::*;
 pub use error::selinux_mcs_status;
 pub use explain::*;
 pub use label::*;
 pub use level::*;
 pub use mcs::*;
+pub use process::*;
 
 /// The library version (`"0.1.0"`), a static string: never free it.
 #[no_mangle]
@@ -108,6 +112,7 @@ pub extern "C" fn selinux_mcs_strerror(code: c_int) -> *const c_char {
             SELINUX_MCS_ERR_POLICY,
             "a policy file cannot be read or parsed\0",
         ),
+        (SELINUX_MCS_ERR_DISABLED, "SELinux is not enabled\0"),
         (SELINUX_MCS_ERR_PANIC, "internal error\0"),
     ];
     let s = TEXTS

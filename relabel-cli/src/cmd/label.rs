@@ -369,16 +369,28 @@ pub fn relabel_error(e: RelabelError) -> CliError {
     after_help = "Prints `LABEL PATH` per line, as `ls -Z` does (`?` for no label).\n\
     With --json, one array: [{\"path\": ..., \"label\": ... or null, \"error\": ... or null}].\n\
     Symlinks are shown themselves, never followed.\n\
+    With --pid: `LABEL PID` per line (/proc/PID/attr/current), as `ps -Z` does; with --json\n\
+    [{\"pid\": ..., \"label\": ... or null, \"error\": ... or null}]. Exit 1 when a process\n\
+    cannot be read, or, with one line on stderr, when SELinux is not enabled.\n\
     Writes: nothing.\n\n\
-    Example:\n  relabel show -R /srv/volume"
+    Example:\n  relabel show -R /srv/volume\n  relabel show --pid $$ 1"
 )]
 pub struct ShowArgs {
     /// The files to show.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "pids", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Show directories' contents too, recursively (not following symlinks).
-    #[arg(short = 'R', long)]
+    #[arg(short = 'R', long, conflicts_with = "pids")]
     pub recursive: bool,
+    /// Show these processes' labels instead of files'.
+    #[arg(
+        long = "pid",
+        value_name = "PID",
+        num_args = 1..,
+        conflicts_with = "paths",
+        value_parser = clap::value_parser!(i32).range(1..)
+    )]
+    pub pids: Vec<i32>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -386,6 +398,9 @@ pub struct ShowArgs {
 
 /// Runs `relabel show`.
 pub fn show(args: ShowArgs) -> CmdResult {
+    if !args.pids.is_empty() {
+        return super::process::show_pids(&args.pids, args.json);
+    }
     let mut failed = false;
     // Streamed, JSON too: one entry is printed as soon as it is read.
     let mut first = true;

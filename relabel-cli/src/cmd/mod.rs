@@ -6,4 +6,5 @@ pub mod docs;
 pub mod explain;
 pub mod label;
 pub mod policy;
+pub mod process;
 pub mod registry;

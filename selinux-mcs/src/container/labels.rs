@@ -103,6 +103,14 @@ impl FromStr for LabelOption {
     }
 }
 
+impl LabelOption {
+    /// The option as podman's and docker's `--security-opt` take it:
+    /// `label=` and the option (`label=type:spc_t`, `label=disable`).
+    pub fn security_opt(&self) -> String {
+        format!("label={self}")
+    }
+}
+
 impl fmt::Display for LabelOption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -171,6 +179,19 @@ where
     let process = contexts
         .process()
         .ok_or(LabelOptionError::Missing { key: "process" })?;
+    init_labels_with_process(process, contexts, options, level)
+}
+
+/// [`init_labels`] with the process entry already chosen.
+pub(super) fn init_labels_with_process<E>(
+    process: &SecurityContext,
+    contexts: &ContainerContexts,
+    options: &[LabelOption],
+    level: impl FnOnce(Option<&Level>) -> Result<Level, E>,
+) -> Result<ContainerLabels, InitLabelsError<E>>
+where
+    E: std::error::Error + 'static,
+{
     let file = contexts
         .file()
         .ok_or(LabelOptionError::Missing { key: "file" })?;

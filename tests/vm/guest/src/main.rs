@@ -6,6 +6,8 @@
 //! ```text
 //! vm-guest suite [--contexts FILE] [--count N] [--seed N]
 //! vm-guest probe read|create PATH EXPECTED-CONTEXT   (check 4's child)
+//! vm-guest expect-current CONTEXT PREV                (check 6's children)
+//! vm-guest peer-socketpair FD | peer-connect NAME | pause | expect-hidden
 //! ```
 
 use std::ffi::{CString, OsStr};
@@ -23,6 +25,8 @@ use selinux_mcs::SecurityContext;
 use selinux_mcs_vm_guest::{
     compare_access, compare_context, generate, random_mcs_range, Kernel, Tally,
 };
+
+mod check6;
 
 const SELINUXFS: &str = "/sys/fs/selinux";
 const RELABEL: &str = "/bin/relabel";
@@ -799,6 +803,7 @@ fn suite(args: &[String]) -> io::Result<bool> {
     pass &= check3(ext4.as_deref())?;
     pass &= check4()?;
     pass &= check5(&corpus)?;
+    pass &= check6::check6()?;
     Ok(pass)
 }
 
@@ -806,6 +811,13 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("probe") if args.len() == 5 => probe_main(&args[2], OsStr::new(&args[3]), &args[4]),
+        Some("expect-current") if args.len() == 4 => {
+            check6::expect_current_main(&args[2], &args[3])
+        }
+        Some("peer-socketpair") if args.len() == 3 => check6::peer_socketpair_main(&args[2]),
+        Some("peer-connect") if args.len() == 3 => check6::peer_connect_main(&args[2]),
+        Some("pause") => check6::pause_main(),
+        Some("expect-hidden") => check6::expect_hidden_main(),
         Some("suite") => match suite(&args[2..]) {
             Ok(true) => {
                 say("VM-SUITE: all checks passed");

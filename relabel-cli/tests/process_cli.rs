@@ -129,7 +129,7 @@ fn help_documents_the_exit_statuses_of_exec() {
     let top = relabel().arg("--help").output().expect("runs");
     let top = String::from_utf8_lossy(&top.stdout);
     for status in [
-        "or, for `exec` and `show --pid`, SELinux is not enabled",
+        "`show --pid`, SELinux is not enabled",
         "126  exec: the command cannot be executed",
         "127  exec: the command was not found",
         "Otherwise `exec` exits with the command's own status",

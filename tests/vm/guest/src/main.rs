@@ -361,13 +361,21 @@ fn check3_on(c: &mut Checker, fs_name: &str, mnt: &Path) -> io::Result<()> {
     let private = "system_u:object_r:container_file_t:s0:c2,c7";
     all_labeled(c, &format!("{fs_name}: apply --private"), &vol, private)?;
 
-    // A context the policy refuses (unknown type): without CAP_MAC_ADMIN the
-    // kernel says EINVAL, relabel exits 1 and nothing changes.
+    // A context the policy refuses (unknown type): relabel reads the loaded
+    // policy and refuses it before writing (exit 2); with --no-policy-check
+    // it tries, and without CAP_MAC_ADMIN the kernel says EINVAL, relabel
+    // exits 1. Nothing changes either way.
     let before = labels(&vol)?;
     let bad = "system_u:object_r:nosuch_file_t:s0";
     let r = relabel(&["apply", "--context", bad, &v], true)?;
     c.expect(
-        &format!("{fs_name}: policy-rejected context exits 1"),
+        &format!("{fs_name}: policy-rejected context exits 2 before writing"),
+        r.code == 2 && r.stderr.contains("nosuch_file_t"),
+        || format!("exit {}: {}{}", r.code, r.stdout, r.stderr),
+    );
+    let r = relabel(&["apply", "--no-policy-check", "--context", bad, &v], true)?;
+    c.expect(
+        &format!("{fs_name}: kernel-rejected context exits 1"),
         r.code == 1,
         || format!("exit {}: {}{}", r.code, r.stdout, r.stderr),
     );

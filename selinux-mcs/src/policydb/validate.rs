@@ -274,6 +274,66 @@ impl Policy {
             })
     }
 
+    /// Parses a context as the kernel reads it under this policy: the
+    /// aliases of sensitivities and categories (`sensitivity s2 alias
+    /// secret;`, `category c1 alias red;`) stand for their primary names,
+    /// so `u:r:t:secret:red` is `u:r:t:s2:c1`. Without aliases in the MLS
+    /// field this is [`SecurityContext::from_str`](std::str::FromStr). When
+    /// the text does not parse either way, the error is the one for the
+    /// text as written. Check the result with [`validate`](Self::validate).
+    pub fn parse_context(&self, text: &str) -> Result<SecurityContext, crate::ParseError> {
+        let err = match text.parse::<SecurityContext>() {
+            Ok(ctx) => return Ok(ctx),
+            Err(e) => e,
+        };
+        match self.without_level_aliases(text) {
+            Some(primary) => primary.parse().map_err(|_| err),
+            None => Err(err),
+        }
+    }
+
+    /// `text` with every sensitivity and category alias in its MLS field
+    /// replaced by the primary name; `None` when there is none. A name is
+    /// a sensitivity at the start of each level (the field's start or
+    /// after `-`), else a category, as the kernel's `mls_context_to_sid`
+    /// splits them.
+    fn without_level_aliases(&self, text: &str) -> Option<String> {
+        let start = text.match_indices(':').nth(2)?.0 + 1;
+        let mut out = String::with_capacity(text.len() + 8);
+        out.push_str(&text[..start]);
+        let mut changed = false;
+        let mut sensitivity = true;
+        for piece in text[start..].split_inclusive([':', ',', '-', '.']) {
+            let (name, sep) = match piece.char_indices().last() {
+                Some((i, c)) if matches!(c, ':' | ',' | '-' | '.') => piece.split_at(i),
+                _ => (piece, ""),
+            };
+            let primary = if sensitivity {
+                self.names
+                    .sensitivities
+                    .get(name)
+                    .and_then(|&v| self.sensitivities.get((v as usize).wrapping_sub(1)))
+                    .map(|s| &s.name)
+            } else {
+                self.names
+                    .categories
+                    .get(name)
+                    .and_then(|&v| self.categories.get((v as usize).wrapping_sub(1)))
+                    .map(|c| &c.name)
+            };
+            match primary {
+                Some(p) if **p != *name => {
+                    out.push_str(p);
+                    changed = true;
+                }
+                _ => out.push_str(name),
+            }
+            out.push_str(sep);
+            sensitivity = sep == "-";
+        }
+        changed.then_some(out)
+    }
+
     fn resolve(&self, ctx: &SecurityContext) -> Result<PolicyContext, ValidityError> {
         let user = *self
             .names

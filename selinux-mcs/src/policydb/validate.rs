@@ -281,6 +281,16 @@ impl Policy {
     /// field this is [`SecurityContext::from_str`](std::str::FromStr). When
     /// the text does not parse either way, the error is the one for the
     /// text as written. Check the result with [`validate`](Self::validate).
+    ///
+    /// ```no_run
+    /// # use selinux_mcs::policydb::Policy;
+    /// let policy = Policy::system()?;
+    /// // With `sensitivity s0 alias unclassified;` in the policy:
+    /// let ctx = policy.parse_context("system_u:object_r:etc_t:unclassified")?;
+    /// assert_eq!(ctx.to_string(), "system_u:object_r:etc_t:s0");
+    /// policy.validate(&ctx)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn parse_context(&self, text: &str) -> Result<SecurityContext, crate::ParseError> {
         let err = match text.parse::<SecurityContext>() {
             Ok(ctx) => return Ok(ctx),
@@ -305,7 +315,7 @@ impl Policy {
         let mut sensitivity = true;
         for piece in text[start..].split_inclusive([':', ',', '-', '.']) {
             let (name, sep) = match piece.char_indices().last() {
-                Some((i, c)) if matches!(c, ':' | ',' | '-' | '.') => piece.split_at(i),
+                Some((i, ':' | ',' | '-' | '.')) => piece.split_at(i),
                 _ => (piece, ""),
             };
             let primary = if sensitivity {

@@ -249,3 +249,94 @@ pub fn mountinfo(data: &[u8]) {
         assert_eq!(selinux_mcs::process::selinuxfs_mounts_in(&line), [m]);
     }
 }
+
+/// A binary policy (`policy.NN`): load it; an error names an offset inside
+/// the input; a loaded policy answers every query without panicking, names
+/// resolve to their own values, conditional rule ranges lie inside the
+/// table, and a context built from the policy's own names validates or
+/// says why, and its canonical form parses back to itself.
+pub fn policydb(data: &[u8]) {
+    use selinux_mcs::policydb::{Policy, PolicyDbError};
+    let p = match Policy::from_bytes(data) {
+        Err(e) => {
+            match &e {
+                PolicyDbError::Malformed { offset, .. } => assert!(*offset <= data.len()),
+                other => panic!("from_bytes gave a non-parse error: {other}"),
+            }
+            assert!(!e.to_string().is_empty());
+            return;
+        }
+        Ok(p) => p,
+    };
+    let _ = (p.version(), p.mls(), p.handle_unknown(), p.capabilities());
+    let _ = (p.stats(), p.limits(), p.mcs_constrained_types());
+    let _ = (p.rules().len(), p.xperms().len(), p.labeling());
+    let _ = (p.role_transitions(), p.role_allows(), p.range_transitions());
+    for c in p.classes().iter().take(64) {
+        assert_eq!(p.class(&c.name).map(|k| k.value), Some(c.value));
+        for (perm, value) in p.class_permissions(c) {
+            assert!(p.permission_value(c, perm).is_some(), "{perm} {value}");
+        }
+    }
+    for t in p.types().iter().take(64) {
+        assert_eq!(p.type_(&t.name).map(|k| k.value), Some(t.value));
+        for a in &t.aliases {
+            assert_eq!(p.type_(a).map(|k| k.value), Some(t.value));
+        }
+        let _ = (
+            p.attributes_of(t),
+            p.members_of(t).len(),
+            p.is_permissive(t),
+        );
+    }
+    let state = |b: u32| p.booleans().get(b as usize).is_some_and(|b| b.default);
+    for c in p.conditionals() {
+        let _ = c.expr.eval(&state);
+        assert!(c.if_true.end <= p.conditional_rules().len());
+        assert!(c.if_false.end <= p.conditional_rules().len());
+    }
+    for b in p.booleans().iter().take(16) {
+        assert_eq!(p.boolean(&b.name).map(|k| k.value), Some(b.value));
+    }
+    for s in p.sensitivities().iter().take(16) {
+        assert_eq!(p.sensitivity(&s.name).map(|k| k.value), Some(s.value));
+    }
+    // A context from the policy's own names, for each of a few users.
+    for u in p.users().iter().take(8) {
+        let role = u
+            .roles
+            .iter()
+            .next()
+            .and_then(|b| p.roles().get(b as usize));
+        let type_ = role
+            .and_then(|r| r.types.iter().next())
+            .and_then(|b| p.types().get(b as usize))
+            .or_else(|| p.types().first());
+        let (Some(role), Some(type_)) = (role, type_) else {
+            continue;
+        };
+        let mut text = format!("{}:{}:{}", u.name, role.name, type_.name);
+        if p.mls() {
+            text.push(':');
+            text.push_str(&p.range_to_string(&u.range));
+            let _ = p.level_to_string(&u.default_level);
+        }
+        let Ok(ctx) = p.parse_context(&text) else {
+            continue; // names a context cannot hold (`:` or spaces in them)
+        };
+        match p.validate(&ctx) {
+            Ok(()) => {
+                let canonical = p.canonical_context(&ctx).expect("valid, so canonical");
+                let again = p
+                    .parse_context(canonical.as_str())
+                    .expect("canonical parses");
+                assert_eq!(again, canonical);
+                assert_eq!(p.validate(&again), Ok(()));
+            }
+            Err(e) => {
+                let _ = (e.rule(), e.to_string());
+                assert!(p.canonical_context(&ctx).is_err());
+            }
+        }
+    }
+}

@@ -87,3 +87,6 @@ pub fn context_vectors() -> Vec<Vector> {
         .collect()
 }
 pub mod fuzz;
+
+/// The system policies the differential tests compare against.
+pub mod system_policy;

@@ -63,6 +63,29 @@ fn container_contexts_seeds() {
     run_seeds("container_contexts", fuzz::container_contexts);
 }
 
+#[test]
+fn policydb_seeds() {
+    run_seeds("policydb", fuzz::policydb);
+}
+
+proptest::proptest! {
+    /// The policy loader on the fixtures with a few bytes overwritten,
+    /// words near the front (counts, lengths) most often.
+    #[test]
+    fn mutated_policies_do_not_panic(
+        version in 30u32..34,
+        edits in proptest::collection::vec((0usize..6000, 0u8..=255, proptest::bool::ANY), 1..6),
+    ) {
+        let path = workspace_root().join(format!("tests/data/policydb/mls.{version}"));
+        let mut data = std::fs::read(path).unwrap();
+        for (at, byte, early) in edits {
+            let at = if early { at % 512 } else { at } % data.len();
+            data[at] = byte;
+        }
+        fuzz::policydb(&data);
+    }
+}
+
 proptest::proptest! {
     /// A poor man's fuzzing for `cargo test`: seeds with a slice replaced by
     /// random bytes drawn from the parsers' alphabet.

@@ -15,11 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use selinux_mcs::policydb::{Policy, PolicyLevel};
+use selinux_mcs_tests::system_policy::{container_policy, debian_policy, required};
 use serde_json::{json, Map, Value};
-
-fn required() -> bool {
-    std::env::var("SELINUX_MCS_REQUIRE_SYSTEM_POLICY").as_deref() == Ok("1")
-}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -246,24 +243,6 @@ fn fixtures_for_each_version_match_setools() {
     }
 }
 
-/// Debian's installed policy, when there is one.
-pub fn debian_policy() -> Option<PathBuf> {
-    let path = PathBuf::from("/etc/selinux/default/policy/policy.33");
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        !required(),
-        "SELINUX_MCS_REQUIRE_SYSTEM_POLICY=1 but {} is missing",
-        path.display()
-    );
-    eprintln!(
-        "skipped: no {} (apt install selinux-policy-default)",
-        path.display()
-    );
-    None
-}
-
 #[test]
 fn debian_policy_matches_setools() {
     if !have_setools() {
@@ -272,43 +251,6 @@ fn debian_policy_matches_setools() {
     if let Some(path) = debian_policy() {
         compare(&path);
     }
-}
-
-/// Debian's policy with tests/vm/container.cil, built into a private copy
-/// of the policy store (never the host's) with `semodule -p`.
-fn container_policy(dir: &Path) -> Option<PathBuf> {
-    let have = Command::new("semodule").arg("--help").output().is_ok()
-        && Path::new("/var/lib/selinux/default").exists();
-    if !have {
-        assert!(!required(), "SELINUX_MCS_REQUIRE_SYSTEM_POLICY=1 but semodule or /var/lib/selinux/default is missing");
-        eprintln!("skipped: no semodule or policy store");
-        return None;
-    }
-    std::fs::create_dir_all(dir.join("var/lib")).unwrap();
-    std::fs::create_dir_all(dir.join("etc")).unwrap();
-    let cp = |from: &str, to: &str| {
-        let st = Command::new("cp")
-            .args(["-a", from])
-            .arg(dir.join(to))
-            .status()
-            .unwrap();
-        assert!(st.success(), "cp -a {from}");
-    };
-    cp("/var/lib/selinux", "var/lib/");
-    cp("/etc/selinux", "etc/");
-    let out = Command::new("semodule")
-        .arg("-p")
-        .arg(dir)
-        .args(["-s", "default", "-n", "-i"])
-        .arg(repo().join("tests/vm/container.cil"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "semodule: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(dir.join("etc/selinux/default/policy/policy.33"))
 }
 
 #[test]

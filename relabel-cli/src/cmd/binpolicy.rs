@@ -134,8 +134,9 @@ fn warn(e: &dyn std::fmt::Display) {
     );
 }
 
-/// Parses a context with the policy's limits when there is a policy (a
-/// policy with more sensitivities than s15 widens them), else the defaults.
+/// Parses a context as the policy reads it when there is one (its
+/// sensitivity and category aliases, and its limits: a policy with more
+/// sensitivities than s15 widens them), else with the defaults.
 pub fn parse_context(
     what: &str,
     text: &str,
@@ -198,9 +199,8 @@ pub fn validate(args: ValidateArgs) -> CmdResult {
     let policy = &loaded.policy;
     let mut exit = Exit::Success;
     let mut docs = vec![];
-    let limits = policy.parse_limits();
     for text in &args.contexts {
-        let (valid, canonical, error) = match SecurityContext::parse_with(text, &limits) {
+        let (valid, canonical, error) = match policy.parse_context(text) {
             Err(e) => {
                 exit = Exit::Usage;
                 (

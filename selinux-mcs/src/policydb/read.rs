@@ -2,11 +2,17 @@
 //! extensible bitmaps, each read naming what it expected when the bytes run
 //! out or do not fit.
 
+use std::fmt::Display;
+
 use super::{Bitmap, PolicyDbError};
 
 /// A cursor over the policy's bytes. Every count read from the file is
 /// checked against the bytes left before anything is allocated for it, so a
 /// length field can never ask for more memory than the file could fill.
+///
+/// The `what` labels are only formatted when an error is built: callers on
+/// hot paths pass `&str` or `format_args!(..)`, never a `String`, so that
+/// reading a well-formed policy allocates nothing for them.
 pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -39,45 +45,63 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(crate) fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], PolicyDbError> {
+    /// The bytes ran out: `n` bytes of `what` were expected at the cursor.
+    #[cold]
+    #[inline(never)]
+    fn end_of_file(&self, n: usize, what: &dyn Display) -> PolicyDbError {
+        self.bad_at(
+            self.pos,
+            format!("{what} ({n} bytes)"),
+            format!("the end of the file after {} bytes", self.remaining()),
+        )
+    }
+
+    #[inline]
+    pub(crate) fn take(&mut self, n: usize, what: impl Display) -> Result<&'a [u8], PolicyDbError> {
         if self.remaining() < n {
-            return Err(self.bad_at(
-                self.pos,
-                format!("{what} ({n} bytes)"),
-                format!("the end of the file after {} bytes", self.remaining()),
-            ));
+            return Err(self.end_of_file(n, &what));
         }
         let out = &self.buf[self.pos..self.pos + n];
         self.pos += n;
         Ok(out)
     }
 
-    pub(crate) fn u8(&mut self, what: &str) -> Result<u8, PolicyDbError> {
-        Ok(self.take(1, what)?[0])
+    /// `N` bytes as an array (one bounds check for a fixed-size record).
+    #[inline]
+    pub(crate) fn array<const N: usize>(
+        &mut self,
+        what: impl Display,
+    ) -> Result<[u8; N], PolicyDbError> {
+        let b = self.take(N, what)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(b);
+        Ok(out)
     }
 
-    pub(crate) fn u16(&mut self, what: &str) -> Result<u16, PolicyDbError> {
-        let b = self.take(2, what)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
+    #[inline]
+    pub(crate) fn u8(&mut self, what: impl Display) -> Result<u8, PolicyDbError> {
+        Ok(self.array::<1>(what)?[0])
     }
 
-    pub(crate) fn u32(&mut self, what: &str) -> Result<u32, PolicyDbError> {
-        let b = self.take(4, what)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    #[inline]
+    pub(crate) fn u32(&mut self, what: impl Display) -> Result<u32, PolicyDbError> {
+        Ok(u32::from_le_bytes(self.array(what)?))
     }
 
-    pub(crate) fn u64(&mut self, what: &str) -> Result<u64, PolicyDbError> {
-        let b = self.take(8, what)?;
-        let mut w = [0u8; 8];
-        w.copy_from_slice(b);
-        Ok(u64::from_le_bytes(w))
+    #[inline]
+    pub(crate) fn u64(&mut self, what: impl Display) -> Result<u64, PolicyDbError> {
+        Ok(u64::from_le_bytes(self.array(what)?))
     }
 
     /// A count of items that each take at least `min_size` bytes: refused
     /// when the rest of the file cannot hold that many.
-    pub(crate) fn count(&mut self, what: &str, min_size: usize) -> Result<usize, PolicyDbError> {
+    pub(crate) fn count(
+        &mut self,
+        what: impl Display,
+        min_size: usize,
+    ) -> Result<usize, PolicyDbError> {
         let at = self.pos;
-        let n = self.u32(what)? as usize;
+        let n = self.u32(&what)? as usize;
         if n.saturating_mul(min_size.max(1)) > self.remaining() {
             return Err(self.bad_at(
                 at,
@@ -93,12 +117,12 @@ impl<'a> Reader<'a> {
 
     /// A name of `len` bytes: non-empty, no NUL, UTF-8 (policy names are
     /// ASCII identifiers).
-    pub(crate) fn name(&mut self, len: u32, what: &str) -> Result<Box<str>, PolicyDbError> {
+    pub(crate) fn name(&mut self, len: u32, what: impl Display) -> Result<Box<str>, PolicyDbError> {
         let at = self.pos;
         if len == 0 {
             return Err(self.bad_at(at, format!("{what} (a name)"), "an empty name"));
         }
-        let bytes = self.take(len as usize, what)?;
+        let bytes = self.take(len as usize, &what)?;
         if bytes.contains(&0) {
             return Err(self.bad_at(at, format!("{what} without NUL bytes"), "a NUL byte"));
         }
@@ -109,15 +133,15 @@ impl<'a> Reader<'a> {
 
     /// An extensible bitmap: map size 64, the high bit, then nodes of a
     /// start bit and a 64-bit map, in increasing order, none empty.
-    pub(crate) fn bitmap(&mut self, what: &str) -> Result<Bitmap, PolicyDbError> {
+    pub(crate) fn bitmap(&mut self, what: impl Display) -> Result<Bitmap, PolicyDbError> {
         let at = self.pos;
-        let mapsize = self.u32(what)?;
+        let mapsize = self.u32(&what)?;
         if mapsize != 64 {
             return Err(self.bad_at(at, format!("{what}: map size 64"), mapsize.to_string()));
         }
-        let highbit = self.u32(what)?;
+        let highbit = self.u32(&what)?;
         let count_at = self.pos;
-        let count = self.count(what, 12)?;
+        let count = self.count(&what, 12)?;
         if highbit == 0 {
             // The kernel ignores the count of an empty bitmap; so do we,
             // but the count was still checked against the file size.
@@ -148,7 +172,7 @@ impl<'a> Reader<'a> {
         let mut last: Option<u32> = None;
         for _ in 0..count {
             let node_at = self.pos;
-            let start = self.u32(what)?;
+            let start = self.u32(&what)?;
             if start % 64 != 0 || start > highbit - 64 || last.is_some_and(|l| start <= l) {
                 return Err(self.bad_at(
                     node_at,
@@ -158,7 +182,7 @@ impl<'a> Reader<'a> {
                     start.to_string(),
                 ));
             }
-            let map = self.u64(what)?;
+            let map = self.u64(&what)?;
             if map == 0 {
                 return Err(self.bad_at(
                     node_at + 4,

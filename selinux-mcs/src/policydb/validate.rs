@@ -311,6 +311,78 @@ impl Policy {
             })
     }
 
+    /// Parses a context as the kernel reads it under this policy: the
+    /// aliases of sensitivities and categories (`sensitivity s2 alias
+    /// secret;`, `category c1 alias red;`) stand for their primary names,
+    /// so `u:r:t:secret:red` is `u:r:t:s2:c1`; the parser's limits are
+    /// [`parse_limits`](Self::parse_limits) (wider than the defaults for a
+    /// policy with more than 16 sensitivities). When
+    /// the text does not parse either way, the error is the one for the
+    /// text as written. Check the result with [`validate`](Self::validate).
+    ///
+    /// ```no_run
+    /// # use selinux_mcs::policydb::Policy;
+    /// let policy = Policy::system()?;
+    /// // With `sensitivity s0 alias unclassified;` in the policy:
+    /// let ctx = policy.parse_context("system_u:object_r:etc_t:unclassified")?;
+    /// assert_eq!(ctx.to_string(), "system_u:object_r:etc_t:s0");
+    /// policy.validate(&ctx)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn parse_context(&self, text: &str) -> Result<SecurityContext, crate::ParseError> {
+        let limits = self.parse_limits();
+        let err = match SecurityContext::parse_with(text, &limits) {
+            Ok(ctx) => return Ok(ctx),
+            Err(e) => e,
+        };
+        match self.without_level_aliases(text) {
+            Some(primary) => SecurityContext::parse_with(&primary, &limits).map_err(|_| err),
+            None => Err(err),
+        }
+    }
+
+    /// `text` with every sensitivity and category alias in its MLS field
+    /// replaced by the primary name; `None` when there is none. A name is
+    /// a sensitivity at the start of each level (the field's start or
+    /// after `-`), else a category, as the kernel's `mls_context_to_sid`
+    /// splits them.
+    fn without_level_aliases(&self, text: &str) -> Option<String> {
+        let start = text.match_indices(':').nth(2)?.0 + 1;
+        let mut out = String::with_capacity(text.len() + 8);
+        out.push_str(&text[..start]);
+        let mut changed = false;
+        let mut sensitivity = true;
+        for piece in text[start..].split_inclusive([':', ',', '-', '.']) {
+            let (name, sep) = match piece.char_indices().last() {
+                Some((i, ':' | ',' | '-' | '.')) => piece.split_at(i),
+                _ => (piece, ""),
+            };
+            let primary = if sensitivity {
+                self.names
+                    .sensitivities
+                    .get(name)
+                    .and_then(|&v| self.sensitivities.get((v as usize).wrapping_sub(1)))
+                    .map(|s| &s.name)
+            } else {
+                self.names
+                    .categories
+                    .get(name)
+                    .and_then(|&v| self.categories.get((v as usize).wrapping_sub(1)))
+                    .map(|c| &c.name)
+            };
+            match primary {
+                Some(p) if **p != *name => {
+                    out.push_str(p);
+                    changed = true;
+                }
+                _ => out.push_str(name),
+            }
+            out.push_str(sep);
+            sensitivity = sep == "-";
+        }
+        changed.then_some(out)
+    }
+
     pub(crate) fn resolve(&self, ctx: &SecurityContext) -> Result<PolicyContext, ValidityError> {
         let user = *self
             .names

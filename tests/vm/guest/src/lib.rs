@@ -3,14 +3,16 @@
 //! binary (`vm-guest`) plugs in the real kernel (selinuxfs); the unit tests
 //! below plug in a fake one, so this builds and tests on any host.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io;
 
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, RngCore};
 use selinux_mcs::mcs::{decide, Permission};
-use selinux_mcs::mls::Limits;
+use selinux_mcs::policydb::Policy;
+#[cfg(doc)]
+use selinux_mcs::policydb::ValidityError;
 use selinux_mcs::SecurityContext;
 
 /// The answers a kernel gives (through selinuxfs in the guest).
@@ -25,22 +27,53 @@ pub trait Kernel {
 
 // ---------------------------------------------------------------- check 1
 
-/// User:role:type prefixes for generated contexts. The first ones are valid
-/// in the test policy (Debian's default plus tests/vm/container.cil); the
-/// others exercise rejections that depend on the policy, not on MLS syntax.
+/// User:role:type prefixes for generated contexts, with weights. The first
+/// ones are valid in the test policy (Debian's default plus
+/// tests/vm/container.cil); the others break each rule of validity that
+/// depends on the policy rather than on MLS syntax. The comments say which
+/// (the names [`ValidityError::rule`] gives).
 pub const PREFIXES: &[(&str, u32)] = &[
-    ("system_u:object_r:container_file_t", 40),
-    ("system_u:system_r:container_t", 15),
-    ("unconfined_u:object_r:user_home_t", 5),
-    ("system_u:object_r:svirt_image_t", 5),
-    // An alias: the kernel prints the primary name (container_file_t).
-    ("system_u:object_r:svirt_sandbox_file_t", 2),
-    // user_u may only have s0.
-    ("user_u:user_r:user_t", 2),
-    // Not authorized: system_u has no user_r.
+    ("system_u:object_r:container_file_t", 30),
+    ("system_u:system_r:container_t", 12),
+    ("unconfined_u:object_r:user_home_t", 4),
+    ("system_u:object_r:svirt_image_t", 4),
+    ("unconfined_u:unconfined_r:unconfined_t", 3),
+    ("staff_u:staff_r:staff_t", 3),
+    // Aliases: the kernel prints the primary names (container_file_t,
+    // container_t).
+    ("system_u:object_r:svirt_sandbox_file_t", 3),
+    ("system_u:system_r:svirt_lxc_net_t", 2),
+    // user_range: user_u and xdm may only have s0.
+    ("user_u:user_r:user_t", 3),
+    ("xdm:xdm_r:xdm_t", 1),
+    // user_roles: system_u has only system_r.
+    ("system_u:user_r:user_t", 2),
+    // role_types: system_r may not hold a file type, nor user_r container_t.
+    ("system_u:system_r:container_file_t", 2),
     ("system_u:user_r:container_t", 1),
+    // attribute: a set of types is never a label.
+    ("system_u:object_r:file_type", 1),
+    ("system_u:system_r:mcs_constrained_type", 1),
+    // user, role, type: not defined.
     ("nosuch_u:object_r:container_file_t", 1),
+    ("system_u:nosuch_r:container_t", 1),
     ("system_u:object_r:nosuch_t", 1),
+    ("system_u:object_r:container_fle_t", 1),
+];
+
+/// The rules of validity that depend on the policy (as
+/// [`ValidityError::rule`] names them): a generated corpus must make the
+/// kernel refuse a context for each, so that check 1 proves we predict
+/// each one.
+pub const POLICY_RULES: &[&str] = &[
+    "user",
+    "role",
+    "type",
+    "attribute",
+    "role_types",
+    "user_roles",
+    "user_range",
+    "sensitivity",
 ];
 
 /// Hand-picked inputs, always part of the generated corpus: the cases the
@@ -108,6 +141,9 @@ pub const FIXED_MLS: &[&str] = &[
     "s0:c1x",
     "s0:c1,c2junk",
     "s0:c1-s0:c1,c2:",
+    // libsepol 3.4 ignores what follows a second `-`; the kernel does not.
+    "s0:c1-s0:c1,c2-s0",
+    "s0-s0:c0.c1023-junk",
     "s0:c99999999999",
     "s0:c4294967297",
     "s4294967296",
@@ -136,6 +172,12 @@ pub const FIXED_WHOLE: &[&str] = &[
     "user_u:user_r:user_t:s0",
     "user_u:user_r:user_t:s0:c1",
     "user_u:user_r:user_t:s0-s0:c0.c1023",
+    "system_u:object_r:file_type:s0",
+    "system_u:system_r:svirt_lxc_net_t:s0:c2,c1",
+    "system_u:object_r:svirt_sandbox_file_t:s0-s0:c0.c1023",
+    "system_u:system_r:container_t:s1",
+    "system_u:system_r:container_t:s0-s1",
+    "staff_u:sysadm_r:sysadm_t:s0-s0:c0.c1023",
 ];
 
 /// A category set as numbers, for the generators.
@@ -339,15 +381,17 @@ pub fn generate(n: usize, rng: &mut impl Rng) -> Vec<String> {
 /// What happened to one input in check 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Both accept with byte-identical canonical text.
-    AgreeAccept,
-    /// Both reject.
-    AgreeReject,
+    /// Both accept with byte-identical canonical text; `renamed` when that
+    /// text names the primary of an alias the input used.
+    AgreeAccept {
+        /// The canonical user:role:type differs from the input's.
+        renamed: bool,
+    },
+    /// Both reject; the rule we found broken (`syntax` when the text does
+    /// not parse, else [`ValidityError::rule`]).
+    AgreeReject(&'static str),
     /// Skipped: not something a single write can carry (empty, NUL, too long).
     Skipped(&'static str),
-    /// The kernel's answer depends on the policy (names, authorizations,
-    /// aliases, defined sensitivities), not on MLS structure.
-    Policy(&'static str),
     /// A real disagreement.
     Disagree {
         /// What we said.
@@ -361,8 +405,27 @@ pub enum Outcome {
 /// less than a page).
 pub const MAX_INPUT: usize = 4000;
 
-/// Compares our parser with the kernel on one input.
-pub fn compare_context(input: &[u8], kernel: &mut dyn Kernel) -> io::Result<Outcome> {
+/// What we predict the kernel answers for `input` under `policy`: the
+/// canonical text it prints (aliases replaced by primary names), or the
+/// rule that makes it refuse.
+pub fn predict(input: &[u8], policy: &Policy) -> Result<String, &'static str> {
+    let parsed = match std::str::from_utf8(input) {
+        Ok(text) => policy.parse_context(text),
+        Err(_) => SecurityContext::try_from(input),
+    };
+    let ctx = parsed.map_err(|_| "syntax")?;
+    policy
+        .canonical_context(&ctx)
+        .map(|c| c.to_string())
+        .map_err(|e| e.rule())
+}
+
+/// Compares our prediction with the kernel on one input.
+pub fn compare_context(
+    input: &[u8],
+    policy: &Policy,
+    kernel: &mut dyn Kernel,
+) -> io::Result<Outcome> {
     if input.is_empty() {
         return Ok(Outcome::Skipped("empty (a zero-length write)"));
     }
@@ -372,57 +435,23 @@ pub fn compare_context(input: &[u8], kernel: &mut dyn Kernel) -> io::Result<Outc
     if input.len() > MAX_INPUT {
         return Ok(Outcome::Skipped("longer than a selinuxfs transaction"));
     }
-    let ours = match std::str::from_utf8(input) {
-        Ok(text) => text.parse::<SecurityContext>(),
-        Err(_) => SecurityContext::try_from(input),
-    };
+    let ours = predict(input, policy);
     let theirs = kernel.canonicalize(input)?;
     Ok(match (ours, theirs) {
-        (Err(_), None) => Outcome::AgreeReject,
-        (Err(e), Some(k)) => Outcome::Disagree {
-            ours: format!("reject: {e}"),
-            kernel: format!("accept: {k}"),
+        (Err(rule), None) => Outcome::AgreeReject(rule),
+        (Ok(mine), Some(k)) if mine == k => Outcome::AgreeAccept {
+            renamed: prefix_part(&k).as_bytes() != prefix_bytes(input),
         },
-        (Ok(ctx), Some(k)) => {
-            let mine = ctx.to_string();
-            if mine == k {
-                Outcome::AgreeAccept
-            } else if mls_part(&mine) == mls_part(&k) && prefix_part(&mine) != prefix_part(&k) {
-                Outcome::Policy("the kernel prints an alias's primary name")
-            } else {
-                Outcome::Disagree {
-                    ours: format!("accept: {mine}"),
-                    kernel: format!("accept: {k}"),
-                }
-            }
-        }
-        (Ok(ctx), None) => classify_rejection(&ctx, kernel)?,
-    })
-}
-
-/// Ours accepts, the kernel refuses: find out whether the policy is why.
-fn classify_rejection(ctx: &SecurityContext, kernel: &mut dyn Kernel) -> io::Result<Outcome> {
-    let Some(range) = ctx.range() else {
-        return Ok(Outcome::Policy(
-            "no MLS field: an MLS-enabled policy needs one (mls_context_to_sid)",
-        ));
-    };
-    let base = format!("{}:object_r:{}:s0", ctx.user(), ctx.type_());
-    if kernel.canonicalize(base.as_bytes())?.is_none() {
-        return Ok(Outcome::Policy("unknown user or type"));
-    }
-    if SecurityContext::parse_with(ctx.as_str(), &Limits::MCS).is_err() {
-        return Ok(Outcome::Policy("a sensitivity the policy does not define"));
-    }
-    let object = format!("{}:object_r:{}:{range}", ctx.user(), ctx.type_());
-    if kernel.canonicalize(object.as_bytes())?.is_some() {
-        return Ok(Outcome::Policy(
-            "role not authorized for the user or type, or range outside the user's",
-        ));
-    }
-    Ok(Outcome::Disagree {
-        ours: format!("accept: {ctx}"),
-        kernel: "reject: EINVAL".to_owned(),
+        (ours, theirs) => Outcome::Disagree {
+            ours: match ours {
+                Ok(c) => format!("accept: {c}"),
+                Err(rule) => format!("reject ({rule})"),
+            },
+            kernel: match theirs {
+                Some(k) => format!("accept: {k}"),
+                None => "reject: EINVAL".to_owned(),
+            },
+        },
     })
 }
 
@@ -437,6 +466,20 @@ fn prefix_part(ctx: &str) -> &str {
     &ctx[..ctx.len() - mls.len()]
 }
 
+/// user:role:type: of raw input (up to and with the third `:`).
+fn prefix_bytes(input: &[u8]) -> &[u8] {
+    let mut colons = 0;
+    for (i, b) in input.iter().enumerate() {
+        if *b == b':' {
+            colons += 1;
+            if colons == 3 {
+                return &input[..=i];
+            }
+        }
+    }
+    input
+}
+
 /// Counts for a check-1 run.
 #[derive(Debug, Default)]
 pub struct Tally {
@@ -444,12 +487,12 @@ pub struct Tally {
     pub inputs: usize,
     /// Both accepted, same text.
     pub agree_accept: usize,
-    /// Both rejected.
-    pub agree_reject: usize,
-    /// Skipped, with reasons.
+    /// Of those, the kernel printed an alias's primary name.
+    pub renamed: usize,
+    /// Both rejected, by the rule we found broken, with up to 2 examples.
+    pub agree_reject: BTreeMap<&'static str, (usize, Vec<String>)>,
+    /// Skipped.
     pub skipped: usize,
-    /// Policy-dependent, by reason, with up to 3 examples each.
-    pub policy: Vec<(&'static str, usize, Vec<String>)>,
     /// Disagreements: input, ours, kernel's.
     pub disagreements: Vec<(String, String, String)>,
 }
@@ -460,40 +503,49 @@ impl Tally {
         self.inputs += 1;
         let shown = String::from_utf8_lossy(input).into_owned();
         match outcome {
-            Outcome::AgreeAccept => self.agree_accept += 1,
-            Outcome::AgreeReject => self.agree_reject += 1,
-            Outcome::Skipped(_) => self.skipped += 1,
-            Outcome::Policy(why) => match self.policy.iter_mut().find(|(w, _, _)| *w == why) {
-                Some((_, n, ex)) => {
-                    *n += 1;
-                    if ex.len() < 3 {
-                        ex.push(shown);
-                    }
+            Outcome::AgreeAccept { renamed } => {
+                self.agree_accept += 1;
+                self.renamed += usize::from(renamed);
+            }
+            Outcome::AgreeReject(rule) => {
+                let (n, ex) = self.agree_reject.entry(rule).or_default();
+                *n += 1;
+                if ex.len() < 2 {
+                    ex.push(shown);
                 }
-                None => self.policy.push((why, 1, vec![shown])),
-            },
+            }
+            Outcome::Skipped(_) => self.skipped += 1,
             Outcome::Disagree { ours, kernel } => self.disagreements.push((shown, ours, kernel)),
         }
+    }
+
+    /// The policy-dependent rules no input was rejected for.
+    pub fn rules_not_seen(&self) -> Vec<&'static str> {
+        POLICY_RULES
+            .iter()
+            .copied()
+            .filter(|r| !self.agree_reject.contains_key(r))
+            .collect()
     }
 
     /// The report.
     pub fn report(&self) -> String {
         let mut s = String::new();
-        let policy: usize = self.policy.iter().map(|(_, n, _)| n).sum();
+        let rejected: usize = self.agree_reject.values().map(|(n, _)| n).sum();
         let _ = writeln!(
             s,
-            "check1: inputs={} agree-accept={} agree-reject={} policy-dependent={} skipped={} disagreements={}",
+            "check1: inputs={} agree-accept={} (alias renamed={}) agree-reject={} skipped={} disagreements={}",
             self.inputs,
             self.agree_accept,
-            self.agree_reject,
-            policy,
+            self.renamed,
+            rejected,
             self.skipped,
             self.disagreements.len()
         );
-        for (why, n, ex) in &self.policy {
-            let _ = writeln!(s, "check1: policy-dependent ({why}): {n}, e.g. {ex:?}");
+        for (rule, (n, ex)) in &self.agree_reject {
+            let _ = writeln!(s, "check1: agree-reject ({rule}): {n}, e.g. {ex:?}");
         }
-        for (input, ours, kernel) in &self.disagreements {
+        for (input, ours, kernel) in self.disagreements.iter().take(50) {
             let _ = writeln!(
                 s,
                 "check1 DISAGREE input={input:?} ours={ours:?} kernel={kernel:?}"
@@ -587,17 +639,21 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
-    /// A fake kernel that uses our own parser (and a tiny "policy").
-    struct Fake;
+    /// The committed MLS fixture (tests/data/policydb/mls.conf).
+    fn fixture() -> Policy {
+        Policy::from_bytes(include_bytes!("../../../data/policydb/mls.33")).expect("fixture")
+    }
+
+    /// A fake kernel: our own prediction under the fixture, except that it
+    /// accepts one context we refuse (to see a disagreement reported).
+    struct Fake(Policy);
+    const PLANTED: &str = "system_u:object_r:file_t:s0:c40";
     impl Kernel for Fake {
         fn canonicalize(&mut self, ctx: &[u8]) -> io::Result<Option<String>> {
-            let Ok(text) = std::str::from_utf8(ctx) else {
-                return Ok(None);
-            };
-            match SecurityContext::parse_with(text, &Limits::MCS) {
-                Ok(c) if c.range().is_some() && c.user() != "nosuch_u" => Ok(Some(c.to_string())),
-                _ => Ok(None),
+            if ctx == PLANTED.as_bytes() {
+                return Ok(Some(PLANTED.to_owned()));
             }
+            Ok(predict(ctx, &self.0).ok())
         }
         fn access(&mut self, _: &str, _: &str, _: u16) -> io::Result<u32> {
             Ok(0b111)
@@ -614,18 +670,60 @@ mod tests {
             .filter(|c| c.parse::<SecurityContext>().is_ok())
             .count();
         assert!(ok > 1000 && ok < corpus.len() - 500, "valid: {ok}");
+        // Every policy-dependent prefix is drawn.
+        for (prefix, _) in PREFIXES {
+            let with = format!("{prefix}:");
+            assert!(corpus.iter().any(|c| c.starts_with(&with)), "{prefix}");
+        }
     }
 
     #[test]
     fn classification_against_a_fake_kernel() {
-        let mut k = Fake;
-        let o = |s: &str, k: &mut Fake| compare_context(s.as_bytes(), k).expect("fake");
-        assert_eq!(o("u:r:t:s0:c2,c1", &mut k), Outcome::AgreeAccept);
-        assert_eq!(o("u:r:t:s0:c2.c1", &mut k), Outcome::AgreeReject);
-        assert!(matches!(o("u:r:t", &mut k), Outcome::Policy(_)));
-        assert!(matches!(o("nosuch_u:r:t:s0", &mut k), Outcome::Policy(_)));
-        assert!(matches!(o("u:r:t:s3", &mut k), Outcome::Policy(_)));
-        assert!(matches!(o("", &mut k), Outcome::Skipped(_)));
+        let mut k = Fake(fixture());
+        let p = fixture();
+        let mut o = |s: &str| compare_context(s.as_bytes(), &p, &mut k).expect("fake");
+        let accept = |renamed| Outcome::AgreeAccept { renamed };
+        assert_eq!(
+            o("system_u:object_r:container_file_t:s0:c2,c1"),
+            accept(false)
+        );
+        assert_eq!(o("system_u:object_r:svirt_sandbox_file_t:s0"), accept(true));
+        assert_eq!(o("system_u:object_r:file_t:secret:red"), accept(false));
+        assert_eq!(
+            o("system_u:object_r:file_t:s0:c2.c1"),
+            Outcome::AgreeReject("syntax")
+        );
+        assert_eq!(o("system_u:object_r:file_t"), Outcome::AgreeReject("level"));
+        assert_eq!(
+            o("nosuch_u:object_r:file_t:s0"),
+            Outcome::AgreeReject("user")
+        );
+        assert_eq!(
+            o("user_u:user_r:user_t:s1"),
+            Outcome::AgreeReject("user_range")
+        );
+        assert_eq!(
+            o("system_u:object_r:domain:s0"),
+            Outcome::AgreeReject("attribute")
+        );
+        assert_eq!(
+            o(PLANTED),
+            Outcome::Disagree {
+                ours: "reject (category)".to_owned(),
+                kernel: format!("accept: {PLANTED}"),
+            }
+        );
+        assert!(matches!(o(""), Outcome::Skipped(_)));
+        let mut t = Tally::default();
+        t.add(b"x", Outcome::AgreeReject("user"));
+        t.add(b"y", Outcome::AgreeAccept { renamed: true });
+        assert!(!t.rules_not_seen().contains(&"user"));
+        assert!(t.rules_not_seen().contains(&"role"));
+        assert!(
+            t.report().contains("agree-accept=1 (alias renamed=1)"),
+            "{}",
+            t.report()
+        );
     }
 
     #[test]
@@ -641,7 +739,7 @@ mod tests {
             "system_u:object_r:container_file_t:s0:c1",
             6,
             &[1, 2, 4],
-            &mut Fake,
+            &mut Fake(fixture()),
         )
         .expect("fake");
         assert!(d.is_empty(), "{d:?}");

@@ -215,7 +215,7 @@ grep -q "^VM-SUITE-END" "$RESULTS" || fail "the guest stopped before the suite e
 if [ -n "$CONTEXTS" ]; then
     grep -q "^RESULT check1 PASS" "$RESULTS" || fail "check 1 disagrees with the kernel (see above)"
 else
-    for c in check1 check2 check3 check4 check5 check6; do
+    for c in check1 check2 check3 check4 check5 check6 check7; do
         grep -q "^RESULT $c PASS" "$RESULTS" || fail "$c did not pass (see above)"
     done
 fi

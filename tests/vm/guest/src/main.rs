@@ -28,6 +28,7 @@ use selinux_mcs_vm_guest::{
 };
 
 mod check6;
+mod check7;
 
 const SELINUXFS: &str = "/sys/fs/selinux";
 const RELABEL: &str = "/bin/relabel";
@@ -828,6 +829,7 @@ fn suite(args: &[String]) -> io::Result<bool> {
     pass &= check4()?;
     pass &= check5(&corpus)?;
     pass &= check6::check6()?;
+    pass &= check7::check7(seed)?;
     Ok(pass)
 }
 

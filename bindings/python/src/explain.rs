@@ -109,7 +109,7 @@ pub fn explain<'py>(
 /// ``booleans`` that would allow it, ``audited`` and ``permissive``.
 #[pyfunction]
 #[pyo3(signature = (
-    process, file, *, policy = None, tclass = "file".to_owned(), perms = None,
+    process, file, *, policy = None, tclass = "file", perms = None,
     booleans = None, constrained = None,
 ))]
 #[allow(clippy::too_many_arguments)] // keyword arguments, as `relabel check` has options
@@ -118,7 +118,7 @@ pub fn check<'py>(
     process: &Bound<'py, PyAny>,
     file: &Bound<'py, PyAny>,
     policy: Option<PyRef<'py, PyPolicy>>,
-    tclass: String,
+    tclass: &str,
     perms: Option<Vec<String>>,
     booleans: Option<HashMap<String, bool>>,
     constrained: Option<Vec<String>>,
@@ -137,7 +137,7 @@ pub fn check<'py>(
         let names: Vec<&str> = perms.iter().map(String::as_str).collect();
         let verdicts = access
             .borrow_dependent()
-            .explain(&process, &file, &tclass, &names)
+            .explain(&process, &file, tclass, &names)
             .map_err(|e| errors::access_error(py, &e))?;
         let mut doc = serde_json::Map::new();
         let mut missing: Vec<String> = vec![];

@@ -212,13 +212,13 @@ impl PyAccess {
     /// ``constraint``, ``mls``, ``rbac``, ``bounds`` or ``None``),
     /// ``booleans`` (settings that would allow it), ``audited``,
     /// ``permissive`` and ``missing_categories``.
-    #[pyo3(signature = (source, target, tclass = "file".to_owned(), perms = None))]
+    #[pyo3(signature = (source, target, tclass = "file", perms = None))]
     fn explain<'py>(
         &self,
         py: Python<'py>,
         source: &Bound<'py, PyAny>,
         target: &Bound<'py, PyAny>,
-        tclass: String,
+        tclass: &str,
         perms: Option<Vec<String>>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let access = self.cell.borrow_dependent();
@@ -227,7 +227,7 @@ impl PyAccess {
         let perms = perms.unwrap_or_default();
         let names: Vec<&str> = perms.iter().map(String::as_str).collect();
         let verdicts = access
-            .explain(&s, &t, &tclass, &names)
+            .explain(&s, &t, tclass, &names)
             .map_err(|e| errors::access_error(py, &e))?;
         verdicts_py(py, &verdicts)
     }
@@ -481,13 +481,13 @@ impl PyPolicy {
 
     /// :meth:`Access.explain` with the booleans at their defaults (or as
     /// ``booleans`` sets them).
-    #[pyo3(signature = (source, target, tclass = "file".to_owned(), perms = None, *, booleans = None))]
+    #[pyo3(signature = (source, target, tclass = "file", perms = None, *, booleans = None))]
     fn explain<'py>(
         &self,
         py: Python<'py>,
         source: &Bound<'py, PyAny>,
         target: &Bound<'py, PyAny>,
-        tclass: String,
+        tclass: &str,
         perms: Option<Vec<String>>,
         booleans: Option<HashMap<String, bool>>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {

@@ -155,3 +155,34 @@ def test_surrogates_in_text_raise():
     with pytest.raises((ParseError, UnicodeError)):
         Context("u:r:\udcff:s0")
 
+
+
+def test_random_text_raises_only_parse_error():
+    """Mutations of valid contexts and random strings: each parses or
+    raises ParseError, never anything else."""
+    import random
+
+    rng = random.Random(19)
+    alphabet = "su:_-.,c0123456789 \x00\t\n\u00e9\u2028:"
+    seeds = ["system_u:object_r:container_file_t:s0:c1,c2", "u:r:t:s0-s15:c0.c1023", "u:r:t"]
+    for i in range(20000):
+        if i % 2:
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        else:
+            chars = list(rng.choice(seeds))
+            for _ in range(rng.randrange(1, 4)):
+                chars.insert(rng.randrange(len(chars) + 1), rng.choice(alphabet))
+                if chars and rng.random() < 0.5:
+                    del chars[rng.randrange(len(chars))]
+            text = "".join(chars)
+        for parse in (Context, Level, Range):
+            try:
+                value = parse(text)
+            except ParseError as e:
+                assert 0 <= e.offset <= len(text.encode()), (text, e)
+            else:
+                assert parse(str(value)) == value  # the canonical form parses back
+        try:
+            Context.from_bytes(text.encode())
+        except ParseError:
+            pass

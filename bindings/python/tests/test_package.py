@@ -102,3 +102,12 @@ def test_stub_matches_the_module():
         [sys.executable, "-m", "mypy.stubtest", "selinux_mcs"], capture_output=True, text=True, env=env
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_extension_links_no_libpython():
+    """Built with pyo3's extension-module: the interpreter that loads the
+    module provides Python's symbols, so the wheel needs no libpython (and
+    serves any CPython 3.8+ through the stable ABI)."""
+    native = Path(selinux_mcs._native.__file__)
+    assert native.name.endswith(".abi3.so"), native.name
+    assert b"libpython" not in native.read_bytes()

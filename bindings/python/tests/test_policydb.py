@@ -174,3 +174,27 @@ def test_system_policy():
     doc = p.explain(vm, image, "file", ["read"])
     assert doc[0]["allowed"] is False and doc[0]["rule"] == "mls" and doc[0]["missing_categories"] == ["c3"]
     assert "read" in p.compute_av(vm, image.replace("c1,c3", "c1,c2"), "file")
+
+
+def test_flipped_bytes_give_a_policy_or_a_policy_error():
+    """Any byte of the fixture changed: PolicyError or a policy, never a crash."""
+    import random
+
+    rng = random.Random(19)
+    data = (DATA / "policydb" / "mls.33").read_bytes()
+    loaded = 0
+    for _ in range(300):
+        b = bytearray(data)
+        b[rng.randrange(len(b))] = rng.randrange(256)
+        try:
+            p = Policy.from_bytes(bytes(b))
+        except PolicyError as e:
+            assert e.offset is None or 0 <= e.offset <= len(b)
+        else:
+            loaded += 1
+            p.is_valid(PROC)
+            try:
+                p.compute_av(PROC, FILE, "file")
+            except (InvalidContextError, InvalidArgumentError):
+                pass
+    assert loaded < 300  # most flips are caught

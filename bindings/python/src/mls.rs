@@ -7,6 +7,7 @@ use std::hash::{Hash, Hasher};
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyString, PyTuple};
 
 use selinux_mcs::mls::{
@@ -116,23 +117,28 @@ pub struct PyLevel(pub Level);
 impl PyLevel {
     /// Parses a level such as ``s0`` or ``s0:c1,c5.c9``; categories in any
     /// order, with duplicates and overlaps, are folded. Raises
-    /// :class:`ParseError` (with the byte offset) on bad text, and for a
-    /// sensitivity or category above ``max_sensitivity`` (default 15) or
-    /// ``max_category`` (default 1023).
+    /// :class:`ParseError` (with the byte offset) on bad text, a
+    /// sensitivity above ``s15`` or a category above ``c1023``
+    /// (:meth:`parse` takes other limits).
     #[new]
+    fn new(py: Python<'_>, text: PyBackedStr) -> PyResult<PyLevel> {
+        text.parse::<Level>()
+            .map(PyLevel)
+            .map_err(|e| errors::parse_error(py, "level", &text, &e))
+    }
+
+    /// Parses ``text`` as ``Level(text)`` does, with the highest
+    /// sensitivity ``max_sensitivity`` (default 15) and the highest
+    /// category ``max_category`` (default 1023).
+    #[staticmethod]
     #[pyo3(signature = (text, *, max_sensitivity = None, max_category = None))]
-    fn new(
+    fn parse(
         py: Python<'_>,
-        text: Cow<'_, str>,
+        text: PyBackedStr,
         max_sensitivity: Option<u16>,
         max_category: Option<u16>,
     ) -> PyResult<PyLevel> {
-        let parsed = if max_sensitivity.is_none() && max_category.is_none() {
-            text.parse::<Level>()
-        } else {
-            Level::parse_with(&text, &limits(py, max_sensitivity, max_category)?)
-        };
-        parsed
+        Level::parse_with(&text, &limits(py, max_sensitivity, max_category)?)
             .map(PyLevel)
             .map_err(|e| errors::parse_error(py, "level", &text, &e))
     }
@@ -238,47 +244,42 @@ pub struct PyRange(pub MlsRange);
 
 #[pymethods]
 impl PyRange {
-    /// ``Range("s0-s0:c0.c1023")`` parses a range; ``Range(low, high)``
-    /// builds one from two levels (Level or text). Raises
-    /// :class:`ParseError` on bad text (including a high level that does not
-    /// dominate the low one), :class:`InvalidArgumentError` (``kind`` =
+    /// ``Range("s0-s0:c0.c1023")`` parses a range (a Range or a Level is
+    /// taken as it is); ``Range(low, high)`` builds one from two levels
+    /// (Level or text). Raises :class:`ParseError` on bad text (including a
+    /// high level that does not dominate the low one; limits as in
+    /// ``Level(text)``, :meth:`parse` takes others),
+    /// :class:`InvalidArgumentError` (``kind`` =
     /// ``high-does-not-dominate-low``) when two given levels make no range.
     #[new]
-    #[pyo3(signature = (low, high = None, *, max_sensitivity = None, max_category = None))]
+    #[pyo3(signature = (low, high = None))]
     fn new(
         py: Python<'_>,
         low: &Bound<'_, PyAny>,
         high: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyRange> {
+        match high {
+            Some(high) => MlsRange::new(level_arg(py, low)?, level_arg(py, high)?)
+                .map(PyRange)
+                .map_err(|e| math_error(py, &e)),
+            None => range_arg(py, low).map(PyRange),
+        }
+    }
+
+    /// Parses ``text`` as ``Range(text)`` does, with the highest
+    /// sensitivity ``max_sensitivity`` (default 15) and the highest
+    /// category ``max_category`` (default 1023).
+    #[staticmethod]
+    #[pyo3(signature = (text, *, max_sensitivity = None, max_category = None))]
+    fn parse(
+        py: Python<'_>,
+        text: PyBackedStr,
         max_sensitivity: Option<u16>,
         max_category: Option<u16>,
     ) -> PyResult<PyRange> {
-        let custom = max_sensitivity.is_some() || max_category.is_some();
-        let lim = limits(py, max_sensitivity, max_category)?;
-        let parse_level = |v: &Bound<'_, PyAny>| -> PyResult<Level> {
-            if custom {
-                if let Ok(s) = v.cast::<PyString>() {
-                    let t = s.to_cow()?;
-                    return Level::parse_with(&t, &lim)
-                        .map_err(|e| errors::parse_error(py, "level", &t, &e));
-                }
-            }
-            level_arg(py, v)
-        };
-        match high {
-            Some(high) => {
-                let (l, h) = (parse_level(low)?, parse_level(high)?);
-                MlsRange::new(l, h)
-                    .map(PyRange)
-                    .map_err(|e| math_error(py, &e))
-            }
-            None if custom => {
-                let t = text(low, "Range")?;
-                MlsRange::parse_with(&t, &lim)
-                    .map(PyRange)
-                    .map_err(|e| errors::parse_error(py, "range", &t, &e))
-            }
-            None => range_arg(py, low).map(PyRange),
-        }
+        MlsRange::parse_with(&text, &limits(py, max_sensitivity, max_category)?)
+            .map(PyRange)
+            .map_err(|e| errors::parse_error(py, "range", &text, &e))
     }
 
     /// The low level.

@@ -71,8 +71,18 @@ def test_range_errors():
         Range("s0:c1", "s0")
     assert info.value.kind == "high-does-not-dominate-low"
     with pytest.raises(ParseError):
-        Range("s3-s4", max_sensitivity=3)
-    assert str(Range("s3-s20", max_sensitivity=20)) == "s3-s20"
+        Range.parse("s3-s4", max_sensitivity=3)
+    assert str(Range.parse("s3-s20", max_sensitivity=20)) == "s3-s20"
+    with pytest.raises(ParseError):
+        Range("s3-s20")
+    assert Level.parse("s20:c5", max_sensitivity=20) == Level.from_parts(20, [5])
+    with pytest.raises(ParseError) as info:
+        Level.parse("s0:c9", max_category=8)
+    assert info.value.kind == "category-above-limit"
+    with pytest.raises(InvalidArgumentError):
+        Level.parse("s0", max_category=5000)
+    with pytest.raises(TypeError):
+        Level("s0", max_sensitivity=3)
     with pytest.raises(TypeError):
         Range(42)
 

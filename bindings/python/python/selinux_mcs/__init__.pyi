@@ -72,9 +72,9 @@ class Level:
     """An MLS level; comparisons are dominance (incomparable levels compare
     false every way but ``!=``)."""
 
-    def __new__(
-        cls, text: str, *, max_sensitivity: Optional[int] = None, max_category: Optional[int] = None
-    ) -> Level: ...
+    def __new__(cls, text: str) -> Level: ...
+    @staticmethod
+    def parse(text: str, *, max_sensitivity: Optional[int] = None, max_category: Optional[int] = None) -> Level: ...
     @staticmethod
     def from_parts(sensitivity: int, categories: Iterable[int] = ...) -> Level: ...
     @staticmethod
@@ -100,14 +100,9 @@ class Range:
     """An MLS range ``LOW-HIGH``; comparisons are containment, and
     ``level in range`` asks whether a level lies within it."""
 
-    def __new__(
-        cls,
-        low: _RangeLike,
-        high: Optional[_LevelLike] = None,
-        *,
-        max_sensitivity: Optional[int] = None,
-        max_category: Optional[int] = None,
-    ) -> Range: ...
+    def __new__(cls, low: _RangeLike, high: Optional[_LevelLike] = None) -> Range: ...
+    @staticmethod
+    def parse(text: str, *, max_sensitivity: Optional[int] = None, max_category: Optional[int] = None) -> Range: ...
     @property
     def low(self) -> Level: ...
     @property

@@ -203,7 +203,12 @@ impl PyRegistry {
     #[classmethod]
     #[pyo3(signature = (*, read_only = false))]
     fn default(_cls: &Bound<'_, PyType>, py: Python<'_>, read_only: bool) -> PyResult<PyRegistry> {
-        let path = Registry::default_path();
+        // A file path, or an etcd:// URL's text (etcd needs the `etcd`
+        // feature, which this build does not enable: opening says so).
+        let path = match Registry::default_location().map_err(|e| errors::mcs_error(py, &e))? {
+            selinux_mcs::mcs::Location::File(p) => p,
+            other => PathBuf::from(other.to_string()),
+        };
         let reg = py
             .detach(|| {
                 if read_only {

@@ -31,7 +31,8 @@ pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0  success (for `check`: the evaluation ran, whatever it decided)
   1  the operation failed for some paths (the report lists them), or a registry
-     operation could not be done (nothing held, no registry at PATH, not a registry)
+     operation could not be done (nothing held, no registry at PATH, not a registry);
+     for `why`: some AVC lines are malformed or name what the policy lacks
   2  bad usage or input: a context, level, path or number that does not parse, a
      protected path, contradictory flags, a policy file that does not load
   3  the MCS pool is exhausted, or alloc --count asks for more pairs than are free

@@ -7,3 +7,4 @@ pub mod explain;
 pub mod label;
 pub mod policy;
 pub mod registry;
+pub mod why;

@@ -3,6 +3,7 @@
 //! allow_exec/allow_write/allow_other, child_t is permissive).
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
+#[allow(dead_code)] // the labeling helpers: this file writes no labels
 mod common;
 
 use std::path::PathBuf;
@@ -50,8 +51,8 @@ line 2: denied { read } comm=\"cat\" path=\"/srv/vol/data\"
   source:  system_u:system_r:container_t:s0:c1,c2
   target:  system_u:object_r:container_file_t:s0:c1,c3 (file)
   verdict: mcs
-  why:     MCS: the source (s0:c1,c2) lacks categories c3 of the target (s0:c1,c3); mlsconstrain (l1 dom l2 or t1 == kernel_t) fails.
-  fix:     relabel the volume with the container's pair: relabel apply --private --level s0:c1,c2 /srv/vol/data
+  why:     MCS: the source (s0:c1,c2) lacks category c3 of the target (s0:c1,c3); mlsconstrain (l1 dom l2 or t1 == kernel_t) fails.
+  fix:     relabel the volume with the container's pair: relabel apply --private --level s0:c1,c2 /srv/vol/data (or the volume's top directory, to relabel it all)
 
 line 5 (2 records: lines 5, 6): denied { write open } comm=\"my app\" name=\"log\"
   source:  user_u:user_r:user_t:s0

@@ -522,30 +522,29 @@ fn check_mcs(
     };
     let (s_high, t_low, t_high) = (cats(s.high_level()), cats(t.level()), cats(t.high_level()));
     let lacking: Vec<&String> = t_high.iter().filter(|c| !s_high.contains(c)).collect();
-    match cause {
-        Cause::Constraint {
-            mls: true,
-            missing_categories,
-            ..
-        } => {
-            for c in missing_categories {
-                if s_high.contains(c) || !(t_low.contains(c) || t_high.contains(c)) {
-                    problems.push(format!(
-                        "line {line}: missing category {c} is not one the source lacks ({s} on {t})"
-                    ));
-                }
-            }
-            if missing_categories.is_empty()
-                && class == "file"
-                && !lacking.is_empty()
-                && p.mcs_constrained_types().contains(s.type_())
-            {
-                problems.push(format!(
-                    "line {line}: an MLS denial of {t} to {s} names no missing category (lacks {lacking:?})"
-                ));
-            }
+    let Cause::Constraint {
+        mls: true,
+        missing_categories,
+        ..
+    } = cause
+    else {
+        return;
+    };
+    for c in missing_categories {
+        if s_high.contains(c) || !(t_low.contains(c) || t_high.contains(c)) {
+            problems.push(format!(
+                "line {line}: missing category {c} is not one the source lacks ({s} on {t})"
+            ));
         }
-        _ => {}
+    }
+    if missing_categories.is_empty()
+        && class == "file"
+        && !lacking.is_empty()
+        && p.mcs_constrained_types().contains(s.type_())
+    {
+        problems.push(format!(
+            "line {line}: an MLS denial of {t} to {s} names no missing category (lacks {lacking:?})"
+        ));
     }
 }
 

@@ -58,12 +58,17 @@ fn container_contexts_seeds() {
     run_seeds("container_contexts", fuzz::container_contexts);
 }
 
+#[test]
+fn avc_seeds() {
+    run_seeds("avc", fuzz::avc);
+}
+
 proptest::proptest! {
     /// A poor man's fuzzing for `cargo test`: seeds with a slice replaced by
     /// random bytes drawn from the parsers' alphabet.
     #[test]
     fn mutated_seeds_do_not_panic(
-        target in 0usize..3,
+        target in 0usize..4,
         seed in 0usize..16,
         at in 0usize..4096,
         junk in "[ \t\n#=;\"/\\\\.*+?()\\[\\]{}|^$a-z0-9:,_<>-]{0,24}",
@@ -72,6 +77,7 @@ proptest::proptest! {
             ("file_contexts", fuzz::file_contexts as fn(&[u8])),
             ("setrans", fuzz::setrans),
             ("container_contexts", fuzz::container_contexts),
+            ("avc", fuzz::avc),
         ][target];
         let dir = workspace_root().join("fuzz/corpus").join(name);
         let mut seeds: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();

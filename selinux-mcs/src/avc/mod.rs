@@ -53,7 +53,8 @@ type Events = HashMap<String, (Option<Vec<u8>>, Option<Vec<u8>>)>;
 impl AvcLog {
     /// Reads every line of `input` (lines end at `\n`; a trailing `\r` is
     /// dropped; bytes that are not UTF-8 are replaced, as they can only be
-    /// in values the kernel would have hex-encoded). A record without a
+    /// in values the kernel would have hex-encoded; a line longer than
+    /// [`MAX_LINE`] is skipped and reported). A record without a
     /// `path=` of its own gets the path of its event's first PATH record
     /// (`ausearch` prints the whole event), made absolute with the event's
     /// CWD record when it is relative.
@@ -61,6 +62,10 @@ impl AvcLog {
         let mut log = AvcLog::default();
         let mut events = Events::new();
         for (i, line) in input.split(|b| *b == b'\n').enumerate() {
+            if line.len() > MAX_LINE {
+                log.errors.push(AvcError::too_long(i + 1));
+                continue;
+            }
             log.push_line(line, i + 1, &mut events);
         }
         log.finish(&events);
@@ -190,7 +195,7 @@ fn note_event(line: &str, events: &mut Events) {
         },
         None => {
             let word = v.split_ascii_whitespace().next().unwrap_or("");
-            match hex(word) {
+            match record::hex_decode(word.as_bytes()) {
                 Some(b) => b,
                 // (null) and other placeholders: no name.
                 None => return,
@@ -203,16 +208,6 @@ fn note_event(line: &str, events: &mut Events) {
     } else if slot.1.is_none() {
         slot.1 = Some(value);
     }
-}
-
-fn hex(s: &str) -> Option<Vec<u8>> {
-    if s.is_empty() || s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// Identical records folded into one: the first of them, how many, and

@@ -321,8 +321,9 @@ fn event_id(head: &[u8]) -> Option<String> {
     (!id.is_empty()).then(|| id.to_owned())
 }
 
-fn hex_decode(s: &[u8]) -> Option<Vec<u8>> {
-    if s.is_empty() || s.len() % 2 != 0 {
+/// The kernel's hex form (uppercase, two digits a byte), decoded.
+pub(super) fn hex_decode(s: &[u8]) -> Option<Vec<u8>> {
+    if s.is_empty() || !s.len().is_multiple_of(2) {
         return None;
     }
     let digit = |b: u8| match b {
@@ -640,14 +641,13 @@ impl fmt::Display for AvcRecord {
         for field in &self.fields {
             write!(f, " {}=", field.key)?;
             let v = &field.value;
+            // As written, except that decoded hex goes back between quotes
+            // when the kernel would have quoted it. A quoted value holds no
+            // '"' and a bare one no space, so both parse back the same.
             match field.quoting {
                 Quoting::Bare => f.write_str(&String::from_utf8_lossy(v))?,
-                _ if quotable(v) => write!(f, "\"{}\"", String::from_utf8_lossy(v))?,
-                Quoting::Hex => write_hex(f, v)?,
-                Quoting::Quoted if UNTRUSTED.contains(&field.key.as_str()) => write_hex(f, v)?,
-                // Not a string the kernel hex-encodes: as written, which
-                // parses back the same (it holds no '"').
-                Quoting::Quoted => write!(f, "\"{}\"", String::from_utf8_lossy(v))?,
+                Quoting::Hex if !quotable(v) => write_hex(f, v)?,
+                Quoting::Hex | Quoting::Quoted => write!(f, "\"{}\"", String::from_utf8_lossy(v))?,
             }
         }
         if self.user {

@@ -242,9 +242,24 @@ fn every_cause_on_the_fixture() {
     );
     assert!(
         v.explanation
-            .starts_with("MCS: the source (s0:c1,c2) lacks categories c3 of the target (s0:c1,c3)"),
+            .starts_with("MCS: the source (s0:c1,c2) lacks category c3 of the target (s0:c1,c3)"),
         "{}",
         v.explanation
+    );
+
+    // Two categories missing, a file of another type, a path in the record.
+    let r = one("avc:  denied  { read } for  pid=7 path=2F7372762F61206227 scontext=system_u:system_r:container_t:s0:c1,c2 tcontext=system_u:object_r:exec_t:s0:c3,c4 tclass=file");
+    let v = why.explain(&r).unwrap();
+    assert_eq!(v.cause.class(), "mcs");
+    assert!(
+        v.explanation
+            .contains("lacks categories c3,c4 of the target"),
+        "{}",
+        v.explanation
+    );
+    assert_eq!(
+        v.fix,
+        "relabel the volume with the container's pair: relabel apply --private --level s0:c1,c2 --file-context system_u:object_r:exec_t:s0 '/srv/a b'\\''' (or the volume's top directory, to relabel it all)"
     );
 
     let v = why

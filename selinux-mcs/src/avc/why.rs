@@ -434,8 +434,13 @@ impl<'a, 'p> Why<'a, 'p> {
                 let level = s
                     .high_level()
                     .map_or_else(|| "s0".to_owned(), |l| l.to_string());
+                let noun = if missing_categories.len() == 1 {
+                    "category"
+                } else {
+                    "categories"
+                };
                 let explanation = format!(
-                    "MCS: the source ({}) lacks categories {missing} of the target ({}); mlsconstrain {expression} fails.",
+                    "MCS: the source ({}) lacks {noun} {missing} of the target ({}); mlsconstrain {expression} fails.",
                     s.range().map_or_else(String::new, |r| r.to_string()),
                     t.range().map_or_else(String::new, |r| r.to_string()),
                 );
@@ -455,7 +460,11 @@ impl<'a, 'p> Why<'a, 'p> {
                     }
                     match (record.path(), record.name()) {
                         (Some(path), _) => {
-                            let _ = write!(cmd, " {}", Escaped::bytes(path));
+                            let _ = write!(
+                                cmd,
+                                " {} (or the volume's top directory, to relabel it all)",
+                                shell_word(path)
+                            );
                         }
                         (None, Some(name)) => {
                             let _ = write!(
@@ -531,6 +540,22 @@ impl<'a, 'p> Why<'a, 'p> {
                 )
             }
         }
+    }
+}
+
+/// A path as a shell word: as it is when it holds only characters no
+/// shell treats specially, else between single quotes. Control characters
+/// and bytes that are not UTF-8 show escaped (see [`crate::escape`]).
+fn shell_word(bytes: &[u8]) -> String {
+    let text = Escaped::bytes(bytes).to_string();
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./-+:,@%=".contains(&b));
+    if plain {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
     }
 }
 

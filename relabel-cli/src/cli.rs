@@ -28,6 +28,8 @@ pub enum Command {
     Explain(cmd::explain::Args),
     /// Decide whether a process context may read, write or create a file context under MCS.
     Check(cmd::check::Args),
+    /// Explain AVC denials from the policy (as audit2why), with the fix.
+    Why(cmd::why::Args),
     /// Check contexts against the binary policy, as the kernel would.
     Validate(cmd::binpolicy::ValidateArgs),
     /// List the policy's booleans, their defaults and current states.
@@ -68,6 +70,7 @@ impl Command {
         match self {
             Command::Explain(a) => cmd::explain::run(a),
             Command::Check(a) => cmd::check::run(a),
+            Command::Why(a) => cmd::why::run(a),
             Command::Validate(a) => cmd::binpolicy::validate(a),
             Command::Booleans(a) => cmd::binpolicy::booleans(a),
             Command::Policy(a) => cmd::binpolicy::policy_info(a),

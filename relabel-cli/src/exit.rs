@@ -41,7 +41,8 @@ Exit status:
      etcd unreachable or without quorum for --timeout), or, for `exec` and
      `show --pid`, SELinux is not enabled (one line says how we can tell) or the
      kernel refused (an invalid context: EINVAL; not permitted: EACCES or EPERM; no
-     such process)
+     such process); for `why`: some AVC lines are malformed or name what the
+     policy lacks
   2  bad usage or input: a context, level, path or number that does not parse, a
      protected path, contradictory flags, a policy file that does not load
   3  the MCS pool is exhausted, or alloc --count asks for more pairs than are free

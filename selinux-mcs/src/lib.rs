@@ -112,6 +112,7 @@
 //! `vs_libselinux` benchmark run through it.
 #![deny(missing_docs)]
 
+pub mod avc;
 pub mod container;
 pub mod context;
 pub mod escape;

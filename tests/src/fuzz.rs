@@ -340,3 +340,65 @@ pub fn policydb(data: &[u8]) {
         }
     }
 }
+
+/// The fixture policy's decisions, loaded once per process.
+fn fixture_access() -> Option<&'static selinux_mcs::policydb::Access<'static>> {
+    use selinux_mcs::policydb::{Access, Policy};
+    use std::sync::OnceLock;
+    static POLICY: OnceLock<Option<Policy>> = OnceLock::new();
+    static ACCESS: OnceLock<Option<Access<'static>>> = OnceLock::new();
+    ACCESS
+        .get_or_init(|| {
+            POLICY
+                .get_or_init(|| Policy::from_bytes(include_bytes!("../data/policydb/mls.33")).ok())
+                .as_ref()
+                .map(Policy::access)
+        })
+        .as_ref()
+}
+
+/// AVC log text: every malformed AVC line is an error naming a line of the
+/// input; every record prints back to an equal record; the groups hold
+/// every record once; and explaining a record with the fixture policy
+/// gives a verdict or an error, never a panic.
+pub fn avc(data: &[u8]) {
+    use selinux_mcs::avc::{AvcLog, AvcRecord, Why};
+    let lines = data.split(|b| *b == b'\n').count();
+    let log = AvcLog::parse(data);
+    for e in log.errors() {
+        assert!(e.line() >= 1 && e.line() <= lines, "{e}");
+        assert!(e.found().len() <= 83);
+        let _ = e.to_string();
+    }
+    let read = AvcLog::read(data).expect("reading a slice cannot fail");
+    assert_eq!(read, log);
+    let why = fixture_access().map(Why::new);
+    for r in log.records() {
+        assert!(r.line() >= 1 && r.line() <= lines);
+        let printed = r.to_string();
+        let again = AvcRecord::parse(&printed, r.line())
+            .unwrap_or_else(|e| panic!("{printed:?} does not parse back: {e}"))
+            .unwrap_or_else(|| panic!("{printed:?} is no record"));
+        assert_eq!(again.kind(), r.kind());
+        assert_eq!(again.permissions(), r.permissions());
+        assert_eq!(again.scontext(), r.scontext());
+        assert_eq!(again.tcontext(), r.tcontext());
+        assert_eq!(again.tclass(), r.tclass());
+        assert_eq!(again.permissive(), r.permissive());
+        assert_eq!(again.event(), r.event());
+        assert_eq!(again.is_user(), r.is_user());
+        assert_eq!(again.fields(), r.fields(), "{printed:?}");
+        assert_eq!(again.to_string(), printed);
+        if let Some(why) = &why {
+            if let Ok(v) = why.explain(r) {
+                assert!(v.permissions.len() <= r.permissions().len());
+                assert!(!v.fix.is_empty() && !v.explanation.is_empty());
+            }
+        }
+    }
+    let groups = log.groups();
+    assert_eq!(
+        groups.iter().map(|g| g.count()).sum::<usize>(),
+        log.records().len()
+    );
+}

@@ -86,6 +86,11 @@ proptest::proptest! {
     }
 }
 
+#[test]
+fn avc_seeds() {
+    run_seeds("avc", fuzz::avc);
+}
+
 proptest::proptest! {
     /// A poor man's fuzzing for `cargo test`: seeds with a slice replaced by
     /// random bytes drawn from the parsers' alphabet.
@@ -101,6 +106,7 @@ proptest::proptest! {
             ("setrans", fuzz::setrans),
             ("container_contexts", fuzz::container_contexts),
             ("mountinfo", fuzz::mountinfo),
+            ("avc", fuzz::avc),
         ][target];
         let dir = workspace_root().join("fuzz/corpus").join(name);
         let mut seeds: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();

@@ -42,7 +42,7 @@ pub enum selinux_mcs_status {
     /// The registry database cannot be used: not a registry, corrupted, a newer
     /// schema, an SQLite failure, or its lock held too long by another process.
     SELINUX_MCS_ERR_REGISTRY = -9,
-    /// A policy file (setrans.conf) cannot be read or parsed.
+    /// A policy file (setrans.conf, a binary policy) cannot be read or parsed.
     SELINUX_MCS_ERR_POLICY = -10,
     /// SELinux is not running (no selinuxfs in the kernel, not mounted,
     /// mounted read-only, or no policy loaded): the message says how we can

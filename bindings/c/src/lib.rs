@@ -24,9 +24,10 @@
 //!   the handle they come from and live as long as it does. Every free
 //!   function accepts NULL.
 //! - On failure, pointer out-parameters are set to NULL.
-//! - Handles may be moved between threads; a context, relabel, report or
-//!   entry list may be read from several threads at once (the relabel
-//!   setters need exclusive use); a registry handle serializes its calls.
+//! - Handles may be moved between threads; a context, relabel, report,
+//!   entry list or policy may be used from several threads at once (the
+//!   relabel setters and selinux_mcs_policy_set_boolean() need exclusive
+//!   use); a registry handle serializes its calls.
 //!
 //! The header's opening comment (in `cbindgen.toml`) says the same: keep
 //! them in step.
@@ -36,7 +37,7 @@ use std::ffi::{c_char, c_int};
 
 // The header lists items in the order of these modules: keep them in the
 // order a reader meets them (status codes, contexts, levels, explanations,
-// MCS, labels, the running kernel).
+// MCS, labels, the running kernel, the binary policy).
 mod error;
 
 mod context;
@@ -49,6 +50,7 @@ mod mcs;
 
 mod label;
 
+mod policy;
 mod process;
 
 pub use context::*;
@@ -57,6 +59,7 @@ pub use explain::*;
 pub use label::*;
 pub use level::*;
 pub use mcs::*;
+pub use policy::*;
 pub use process::*;
 
 /// The library version (`"0.1.0"`), a static string: never free it.
@@ -150,5 +153,6 @@ mod tests {
         is::<selinux_mcs_entry_list>();
         is::<selinux_mcs_relabel>();
         is::<selinux_mcs_report>();
+        is::<selinux_mcs_policy>();
     }
 }

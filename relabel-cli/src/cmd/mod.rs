@@ -8,3 +8,4 @@ pub mod label;
 pub mod policy;
 pub mod process;
 pub mod registry;
+pub mod why;

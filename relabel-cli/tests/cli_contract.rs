@@ -55,9 +55,10 @@ fn keys(v: &serde_json::Value) -> Vec<String> {
     k
 }
 
-const COMMANDS: [&str; 18] = [
+const COMMANDS: [&str; 19] = [
     "explain",
     "check",
+    "why",
     "validate",
     "booleans",
     "policy",

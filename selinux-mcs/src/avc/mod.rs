@@ -229,7 +229,7 @@ impl AvcGroup {
         self.lines.len()
     }
 
-    /// Their lines, ascending.
+    /// Their lines, in the order the records came.
     pub fn lines(&self) -> &[usize] {
         &self.lines
     }

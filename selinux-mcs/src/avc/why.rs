@@ -129,7 +129,7 @@ pub struct Why<'a, 'p> {
 
 /// How many flipped-boolean decision tables to keep (each indexes the
 /// whole access vector table).
-const FLIPPED_CACHE: usize = 32;
+const FLIPPED_CACHE: usize = 16;
 
 /// Classes whose objects live in a file system: an MCS denial on them is
 /// fixed by relabeling the files.
@@ -307,25 +307,37 @@ impl<'a, 'p> Why<'a, 'p> {
             return Ok(vec![]);
         };
         let rules = p.conditional_rules();
-        let mut candidates: Vec<u32> = vec![];
-        for cond in p.conditionals() {
-            let relevant = [cond.if_true.clone(), cond.if_false.clone()]
-                .into_iter()
-                .filter_map(|r| rules.get(r))
-                .flatten()
-                .any(|r| {
+        let matching = |range: std::ops::Range<usize>| -> u32 {
+            rules
+                .get(range)
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| {
                     r.kind == RuleKind::Allow
                         && u32::from(r.class) == class
-                        && r.data & te_denied != 0
                         && u32::from(r.source)
                             .checked_sub(1)
                             .is_some_and(|v| sattr.contains(v))
                         && u32::from(r.target)
                             .checked_sub(1)
                             .is_some_and(|v| tattr.contains(v))
-                });
-            if relevant {
+                })
+                .fold(0, |acc, r| acc | r.data)
+        };
+        // The conditionals with an allow between the two types: each with
+        // the permissions its true and its false branch grant.
+        let mut relevant = vec![];
+        let mut candidates: Vec<u32> = vec![];
+        for cond in p.conditionals() {
+            let (yes, no) = (
+                matching(cond.if_true.clone()),
+                matching(cond.if_false.clone()),
+            );
+            if (yes | no) & te_denied != 0 {
                 cond.expr.booleans(&mut candidates);
+            }
+            if yes | no != 0 {
+                relevant.push((&cond.expr, yes, no));
             }
         }
         candidates.sort_unstable();
@@ -336,6 +348,27 @@ impl<'a, 'p> Why<'a, 'p> {
             let (Some(state), Some(def)) = (current.get(i), p.booleans().get(i)) else {
                 continue;
             };
+            // Cheap and exact as a necessary condition: with `b` flipped,
+            // the conditional rules must grant every permission type
+            // enforcement denies now (no unconditional rule does). Only
+            // then is the whole decision recomputed.
+            let value = |v: u32| {
+                let on = current
+                    .get((v as usize).wrapping_sub(1))
+                    .copied()
+                    .unwrap_or(false);
+                if v == b {
+                    !on
+                } else {
+                    on
+                }
+            };
+            let granted = relevant.iter().fold(0, |acc, (expr, yes, no)| {
+                acc | if expr.eval(&value) { *yes } else { *no }
+            });
+            if te_denied & !granted != 0 {
+                continue;
+            }
             let flipped = self.flipped_access(i);
             let (_, reasons) = flipped.compute_av_reason(s, t, class, requested)?;
             if reasons.bits() == 0 {

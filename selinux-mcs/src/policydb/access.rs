@@ -856,7 +856,11 @@ fn missing_categories(
                 walk(p, a, s, t, out);
                 walk(p, b, s, t, out);
             }
-            ConstraintExpr::Attr { attr, op } => {
+            // Only comparisons of the source with the target: `l1 h1` and
+            // `l2 h2` compare one context with itself.
+            ConstraintExpr::Attr { attr, op }
+                if !matches!(attr, ConstraintAttr::L1H1 | ConstraintAttr::L2H2) =>
+            {
                 let Some((l1, l2)) = levels(*attr, s, t) else {
                     return;
                 };
@@ -869,7 +873,7 @@ fn missing_categories(
                     out.extend(lo.cats.iter().filter(|b| !hi.cats.contains(*b)));
                 }
             }
-            ConstraintExpr::Names { .. } => {}
+            ConstraintExpr::Attr { .. } | ConstraintExpr::Names { .. } => {}
         }
     }
     let mut bits = vec![];

@@ -938,6 +938,108 @@ int selinux_mcs_report_json(const struct selinux_mcs_report *report, char **json
 void selinux_mcs_report_free(struct selinux_mcs_report *report);
 
 /**
+ * Loads a binary policy (`policy.33`, versions 30 to 33) from `path`, or
+ * the running system's when `path` is NULL (/sys/fs/selinux/policy when
+ * SELinux is on, else the highest /etc/selinux/<SELINUXTYPE>/policy/policy.NN),
+ * with every boolean at its default.
+ *
+ * On success `*out` is a handle the caller frees with
+ * selinux_mcs_policy_free(); on failure it is NULL and the status is
+ * SELINUX_MCS_ERR_POLICY (unreadable, not found, or malformed: the message
+ * names the path and the byte offset).
+ *
+ * # Safety
+ * `path` is NULL or a NUL-terminated path; `out` is NULL or writable.
+ */
+int selinux_mcs_policy_open(const char *path, struct selinux_mcs_policy **out);
+
+/**
+ * Frees a policy handle. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `policy` is NULL or a handle from this library not yet freed, not in
+ * use by another thread.
+ */
+void selinux_mcs_policy_free(struct selinux_mcs_policy *policy);
+
+/**
+ * Sets boolean `name` to `value` for the decisions made with the handle
+ * from now on (the policy file is not changed). An unknown name is
+ * SELINUX_MCS_ERR_INVALID.
+ *
+ * # Safety
+ * `policy` is NULL or a live handle no other thread uses during the call;
+ * `name` is NULL or a NUL-terminated string.
+ */
+int selinux_mcs_policy_set_boolean(struct selinux_mcs_policy *policy, const char *name, bool value);
+
+/**
+ * The bit of permission `perm` of class `tclass` in the masks
+ * selinux_mcs_compute_av() gives (`1 << (value - 1)`, as the kernel's
+ * access vectors). An unknown class or permission is
+ * SELINUX_MCS_ERR_INVALID.
+ *
+ * # Safety
+ * `policy` is NULL or a live handle; `tclass`, `perm` are NULL or
+ * NUL-terminated strings; `mask_out` is NULL or writable.
+ */
+int selinux_mcs_policy_permission(const struct selinux_mcs_policy *policy,
+                                  const char *tclass,
+                                  const char *perm,
+                                  uint32_t *mask_out);
+
+/**
+ * The kernel's decision for `scon` on `tcon` in class `tclass`, computed
+ * from the policy as `security_compute_av` computes it (type enforcement
+ * through attributes, conditional rules under the handle's booleans,
+ * constraints and MLS constraints, the role allow check, type bounds):
+ * `*allowed` receives the permissions granted, `*auditallow` those
+ * granted and logged, `*auditdeny` those logged when denied (all but the
+ * dontaudit ones), as masks (see selinux_mcs_policy_permission()).
+ * `auditallow`, `auditdeny` and `permissive` (whether the source type is
+ * permissive) may be NULL. Decisions are cached in the handle.
+ *
+ * SELINUX_MCS_ERR_PARSE when a context does not parse;
+ * SELINUX_MCS_ERR_INVALID when one is not valid in the policy (unknown
+ * type, role or user, a range outside the user's) or the class is unknown.
+ *
+ * # Safety
+ * `policy` is NULL or a live handle; `scon`, `tcon`, `tclass` are NULL or
+ * NUL-terminated strings; each out-parameter is NULL or writable.
+ */
+int selinux_mcs_compute_av(const struct selinux_mcs_policy *policy,
+                           const char *scon,
+                           const char *tcon,
+                           const char *tclass,
+                           uint32_t *allowed,
+                           uint32_t *auditallow,
+                           uint32_t *auditdeny,
+                           bool *permissive);
+
+/**
+ * Explains one AVC record (a line of dmesg, the journal, audit.log or
+ * `ausearch -m avc`; other lines of the same audit event, such as its
+ * PATH record, may come along) with the handle's policy and booleans, as
+ * one JSON object: the document `relabel why --json` prints for each
+ * group, with "verdict" one of "allowed-now", "boolean",
+ * "type-enforcement", "dontaudit", "constraint", "mls", "mcs", "rbac",
+ * "bounds" (audit2why's classes), "explanation", "fix", "allow_rule",
+ * "booleans", "constraint" (with "missing_categories"), ...
+ *
+ * On success `*json_out` is a string the caller frees with
+ * selinux_mcs_string_free(); on failure it is NULL and the status is
+ * SELINUX_MCS_ERR_PARSE (the text holds no AVC record, or a malformed one:
+ * the message names the line, the byte and the text) or
+ * SELINUX_MCS_ERR_INVALID (several different records, or one naming a
+ * context, class or permission the policy lacks).
+ *
+ * # Safety
+ * `policy` is NULL or a live handle; `record` is NULL or a NUL-terminated
+ * string; `json_out` is NULL or writable.
+ */
+int selinux_mcs_why(const struct selinux_mcs_policy *policy, const char *record, char **json_out);
+
+/**
  * Whether SELinux is running: a writable selinuxfs is mounted and a
  * policy is loaded. 1 or 0; never fails.
  * selinux_mcs_selinuxfs_mount() says where, or why not.
@@ -1115,108 +1217,6 @@ int selinux_mcs_compute_create(const char *source,
                                const char *target,
                                const char *class_,
                                char **context_out);
-
-/**
- * Loads a binary policy (`policy.33`, versions 30 to 33) from `path`, or
- * the running system's when `path` is NULL (/sys/fs/selinux/policy when
- * SELinux is on, else the highest /etc/selinux/<SELINUXTYPE>/policy/policy.NN),
- * with every boolean at its default.
- *
- * On success `*out` is a handle the caller frees with
- * selinux_mcs_policy_free(); on failure it is NULL and the status is
- * SELINUX_MCS_ERR_POLICY (unreadable, not found, or malformed: the message
- * names the path and the byte offset).
- *
- * # Safety
- * `path` is NULL or a NUL-terminated path; `out` is NULL or writable.
- */
-int selinux_mcs_policy_open(const char *path, struct selinux_mcs_policy **out);
-
-/**
- * Frees a policy handle. NULL is accepted and ignored.
- *
- * # Safety
- * `policy` is NULL or a handle from this library not yet freed, not in
- * use by another thread.
- */
-void selinux_mcs_policy_free(struct selinux_mcs_policy *policy);
-
-/**
- * Sets boolean `name` to `value` for the decisions made with the handle
- * from now on (the policy file is not changed). An unknown name is
- * SELINUX_MCS_ERR_INVALID.
- *
- * # Safety
- * `policy` is NULL or a live handle no other thread uses during the call;
- * `name` is NULL or a NUL-terminated string.
- */
-int selinux_mcs_policy_set_boolean(struct selinux_mcs_policy *policy, const char *name, bool value);
-
-/**
- * The bit of permission `perm` of class `tclass` in the masks
- * selinux_mcs_compute_av() gives (`1 << (value - 1)`, as the kernel's
- * access vectors). An unknown class or permission is
- * SELINUX_MCS_ERR_INVALID.
- *
- * # Safety
- * `policy` is NULL or a live handle; `tclass`, `perm` are NULL or
- * NUL-terminated strings; `mask_out` is NULL or writable.
- */
-int selinux_mcs_policy_permission(const struct selinux_mcs_policy *policy,
-                                  const char *tclass,
-                                  const char *perm,
-                                  uint32_t *mask_out);
-
-/**
- * The kernel's decision for `scon` on `tcon` in class `tclass`, computed
- * from the policy as `security_compute_av` computes it (type enforcement
- * through attributes, conditional rules under the handle's booleans,
- * constraints and MLS constraints, the role allow check, type bounds):
- * `*allowed` receives the permissions granted, `*auditallow` those
- * granted and logged, `*auditdeny` those logged when denied (all but the
- * dontaudit ones), as masks (see selinux_mcs_policy_permission()).
- * `auditallow`, `auditdeny` and `permissive` (whether the source type is
- * permissive) may be NULL. Decisions are cached in the handle.
- *
- * SELINUX_MCS_ERR_PARSE when a context does not parse;
- * SELINUX_MCS_ERR_INVALID when one is not valid in the policy (unknown
- * type, role or user, a range outside the user's) or the class is unknown.
- *
- * # Safety
- * `policy` is NULL or a live handle; `scon`, `tcon`, `tclass` are NULL or
- * NUL-terminated strings; each out-parameter is NULL or writable.
- */
-int selinux_mcs_compute_av(const struct selinux_mcs_policy *policy,
-                           const char *scon,
-                           const char *tcon,
-                           const char *tclass,
-                           uint32_t *allowed,
-                           uint32_t *auditallow,
-                           uint32_t *auditdeny,
-                           bool *permissive);
-
-/**
- * Explains one AVC record (a line of dmesg, the journal, audit.log or
- * `ausearch -m avc`; other lines of the same audit event, such as its
- * PATH record, may come along) with the handle's policy and booleans, as
- * one JSON object: the document `relabel why --json` prints for each
- * group, with "verdict" one of "allowed-now", "boolean",
- * "type-enforcement", "dontaudit", "constraint", "mls", "mcs", "rbac",
- * "bounds" (audit2why's classes), "explanation", "fix", "allow_rule",
- * "booleans", "constraint" (with "missing_categories"), ...
- *
- * On success `*json_out` is a string the caller frees with
- * selinux_mcs_string_free(); on failure it is NULL and the status is
- * SELINUX_MCS_ERR_PARSE (the text holds no AVC record, or a malformed one:
- * the message names the line, the byte and the text) or
- * SELINUX_MCS_ERR_INVALID (several different records, or one naming a
- * context, class or permission the policy lacks).
- *
- * # Safety
- * `policy` is NULL or a live handle; `record` is NULL or a NUL-terminated
- * string; `json_out` is NULL or writable.
- */
-int selinux_mcs_why(const struct selinux_mcs_policy *policy, const char *record, char **json_out);
 
 #ifdef __cplusplus
 }  // extern "C"

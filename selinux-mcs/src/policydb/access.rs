@@ -453,38 +453,45 @@ impl<'p> Access<'p> {
     /// Type enforcement: the bits of every enabled rule between any
     /// attribute of the source and any of the target.
     fn te(&self, stype: u32, ttype: u32, class: u32) -> AccessVector {
-        let p = self.policy;
         let mut av = AccessVector {
             allowed: 0,
             auditallow: 0,
             auditdeny: u32::MAX,
             permissive: false,
         };
-        let (Some(sattr), Some(tattr)) = (
-            p.type_attrs.get(stype as usize - 1),
-            p.type_attrs.get(ttype as usize - 1),
-        ) else {
-            return av;
-        };
-        for i in sattr.iter() {
-            for j in tattr.iter() {
-                let Some(&(a, b)) = self.index.get(&key(i + 1, j + 1, class)) else {
-                    continue;
-                };
-                for r in &self.rules[a as usize..b as usize] {
-                    if !r.enabled {
-                        continue;
-                    }
-                    match r.kind {
-                        RuleKind::Allow => av.allowed |= r.data,
-                        RuleKind::AuditAllow => av.auditallow |= r.data,
-                        RuleKind::DontAudit => av.auditdeny &= r.data,
-                        _ => {}
-                    }
-                }
+        for r in self
+            .rules_between(stype, ttype, class)
+            .filter(|r| r.enabled)
+        {
+            match r.kind {
+                RuleKind::Allow => av.allowed |= r.data,
+                RuleKind::AuditAllow => av.auditallow |= r.data,
+                RuleKind::DontAudit => av.auditdeny &= r.data,
+                _ => {}
             }
         }
         av
+    }
+
+    /// Every rule, enabled or not, keyed by an attribute of `stype` and an
+    /// attribute of `ttype` (each type's attributes include itself) in
+    /// `class`: the kernel's avtab walk.
+    fn rules_between(
+        &self,
+        stype: u32,
+        ttype: u32,
+        class: u32,
+    ) -> impl Iterator<Item = &IndexedRule> + '_ {
+        let p = self.policy;
+        let sattr = p.type_attrs.get((stype as usize).wrapping_sub(1));
+        let tattr = p.type_attrs.get((ttype as usize).wrapping_sub(1));
+        let pairs = sattr
+            .zip(tattr)
+            .into_iter()
+            .flat_map(|(sa, ta)| sa.iter().flat_map(move |i| ta.iter().map(move |j| (i, j))));
+        pairs
+            .filter_map(move |(i, j)| self.index.get(&key(i + 1, j + 1, class)))
+            .flat_map(move |&(a, b)| &self.rules[a as usize..b as usize])
     }
 
     /// `context_struct_compute_av`; also returns, per stage, the bits it removed.
@@ -624,29 +631,16 @@ impl<'p> Access<'p> {
     ) -> Vec<(String, bool)> {
         let p = self.policy;
         let mut out: Vec<(String, bool)> = vec![];
-        let (Some(sattr), Some(tattr)) = (
-            p.type_attrs.get(stype as usize - 1),
-            p.type_attrs.get(ttype as usize - 1),
-        ) else {
-            return out;
-        };
-        for i in sattr.iter() {
-            for j in tattr.iter() {
-                let Some(&(a, b)) = self.index.get(&key(i + 1, j + 1, class)) else {
-                    continue;
-                };
-                for r in &self.rules[a as usize..b as usize] {
-                    let Some((ci, branch)) = r.cond else { continue };
-                    if r.enabled || r.kind != RuleKind::Allow || r.data & bit == 0 {
-                        continue;
-                    }
-                    for setting in
-                        settings_for(p, &p.conditionals[ci as usize].expr, branch, &self.booleans)
-                    {
-                        if !out.contains(&setting) {
-                            out.push(setting);
-                        }
-                    }
+        for r in self.rules_between(stype, ttype, class) {
+            let Some((ci, branch)) = r.cond else { continue };
+            if r.enabled || r.kind != RuleKind::Allow || r.data & bit == 0 {
+                continue;
+            }
+            for setting in
+                settings_for(p, &p.conditionals[ci as usize].expr, branch, &self.booleans)
+            {
+                if !out.contains(&setting) {
+                    out.push(setting);
                 }
             }
         }
